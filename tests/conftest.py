@@ -1,0 +1,57 @@
+"""Shared fixtures.
+
+* ``backend`` — runs a test once on NumPy and once on the CuPy stand-in
+  (arrays that refuse implicit conversion to NumPy, like CuPy's).  Engine,
+  layer, optimiser and loop tests use it, so CI proves the CuPy path has no
+  hidden host round-trips.
+* ``float64`` — default dtype float64 for the test (gradient checks).
+* ``torch`` — PyTorch, or a clean skip when it is not installed.
+"""
+import os
+
+import pytest
+
+import tinygan
+from tinygan import backend as B
+
+SHARED = os.path.join(os.path.dirname(__file__), "..", "..", "shared")
+MNIST_DIR = os.path.abspath(os.path.join(SHARED, "data", "mnist"))
+
+
+@pytest.fixture(params=["numpy", "standin"])
+def backend(request):
+    previous = B.get_backend()
+    B.set_backend(request.param)
+    tinygan.manual_seed(0)
+    try:
+        yield request.param
+    finally:
+        B.set_backend(previous)
+
+
+@pytest.fixture
+def float64():
+    with B.default_dtype_as("float64"):
+        yield
+
+
+@pytest.fixture
+def torch():
+    return pytest.importorskip("torch")
+
+
+@pytest.fixture
+def mnist_dir():
+    if not os.path.exists(os.path.join(MNIST_DIR, "train-images-idx3-ubyte.gz")):
+        pytest.skip("shared MNIST subset not present at ../shared/data/mnist")
+    return MNIST_DIR
+
+
+@pytest.fixture(autouse=True)
+def _restore_backend_state():
+    """Every test starts on NumPy, float32, seed 0."""
+    B.set_backend("numpy")
+    tinygan.manual_seed(0)
+    yield
+    B.set_backend("numpy")
+    B.set_default_dtype("float32")

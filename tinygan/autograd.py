@@ -1,0 +1,323 @@
+"""Reverse-mode automatic differentiation: ``Tensor``, ``Function`` and the backward pass.
+
+Design (see README, "How autograd works"):
+
+* A :class:`Function` computes its **forward on raw arrays** (fast, no graph
+  bookkeeping) and its **backward on Tensors** using the same differentiable
+  ops.  When ``create_graph=True`` the backward itself is recorded, so a
+  gradient of a gradient works (double backprop, needed by WGAN-GP).
+* :meth:`Tensor.backward` and :func:`grad` visit the graph in reverse
+  topological order with an explicit stack (no recursion), so a 10,000-op
+  chain is fine, and add up gradients that reach a tensor along several paths.
+* Operators (``+ - * / ** @``, indexing, ``.sum()`` ...) are attached to
+  ``Tensor`` by :mod:`tinygan.ops`, so that imports only point downwards.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import weakref
+
+from . import backend as B
+
+__all__ = ["Tensor", "Function", "no_grad", "enable_grad", "set_grad_enabled",
+           "is_grad_enabled", "grad", "tensor"]
+
+_GRAD_ENABLED = [True]
+
+
+def is_grad_enabled() -> bool:
+    return _GRAD_ENABLED[0]
+
+
+class set_grad_enabled(contextlib.ContextDecorator):
+    """Context manager / decorator switching graph recording on or off."""
+
+    def __init__(self, mode: bool):
+        self.mode = bool(mode)
+
+    def __enter__(self):
+        self.prev = _GRAD_ENABLED[0]
+        _GRAD_ENABLED[0] = self.mode
+
+    def __exit__(self, *exc):
+        _GRAD_ENABLED[0] = self.prev
+        return False
+
+
+class no_grad(set_grad_enabled):
+    """Inside ``with tinygan.no_grad():`` no graph is recorded (evaluation, sampling, updates)."""
+
+    def __init__(self):
+        super().__init__(False)
+
+
+class enable_grad(set_grad_enabled):
+    def __init__(self):
+        super().__init__(True)
+
+
+class Function:
+    """One differentiable operation.
+
+    Subclasses define ``forward(self, *arrays) -> array`` and
+    ``backward(self, grad_output: Tensor) -> Tensor | tuple`` (one entry per
+    input, ``None`` where no gradient is needed).  Non-tensor parameters
+    (stride, axis, ...) are keyword arguments of :meth:`apply` and become
+    attributes.  ``self.inputs`` holds the input Tensors, ``self.output`` the
+    output Tensor, ``self.needs_input_grad`` which inputs require a gradient.
+    """
+
+    inputs: tuple = ()
+    needs_input_grad: tuple = ()
+
+    def __init__(self, **params):
+        self.__dict__.update(params)
+
+    @classmethod
+    def apply(cls, *inputs, **params):
+        fn = cls(**params)
+        tensors = tuple(x if isinstance(x, Tensor) else Tensor(x) for x in inputs)
+        out_data = fn.forward(*[t.data for t in tensors])
+        if _GRAD_ENABLED[0] and any(t.requires_grad for t in tensors):
+            fn.inputs = tensors
+            fn.needs_input_grad = tuple(t.requires_grad for t in tensors)
+            out = Tensor._make(out_data, True, fn)
+            fn._output = weakref.ref(out)
+            return out
+        return Tensor._make(out_data, False, None)
+
+    @property
+    def output(self) -> "Tensor":
+        out = self._output()
+        if out is None:  # pragma: no cover - graph already released
+            raise RuntimeError(f"{type(self).__name__}: output was freed before backward")
+        return out
+
+    def forward(self, *arrays):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def backward(self, grad_output):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class Tensor:
+    """An n-dimensional array with an optional gradient.
+
+    ``data`` is an array of the active backend; ``grad`` is a Tensor (or None)
+    filled by :meth:`backward`; ``requires_grad`` marks leaves whose gradient
+    is wanted.  Float data given as Python numbers, lists or NumPy arrays is
+    stored in the default dtype (float32) unless ``dtype`` says otherwise;
+    integer data keeps its dtype (labels, indices).
+    """
+
+    __array_ufunc__ = None  # let `numpy_scalar * tensor` call Tensor.__rmul__
+    __hash__ = object.__hash__  # identity hash, although == is elementwise
+
+    def __init__(self, data, requires_grad: bool = False, dtype=None):
+        if isinstance(data, Tensor):
+            data = data.data
+        xp = B.xp()
+        if B.is_array(data) and B.array_module(data) is xp:
+            arr = data
+        else:
+            arr = B.to_device(data)
+        if dtype is not None:
+            arr = arr.astype(dtype, copy=False)
+        elif arr.dtype.kind == "f" and arr.dtype != B.default_dtype():
+            arr = arr.astype(B.default_dtype())
+        elif arr.dtype.kind in "iub" and requires_grad:
+            arr = arr.astype(B.default_dtype())
+        self.data = arr
+        self.grad = None
+        self._ctx = None
+        self._retain = False
+        if requires_grad and arr.dtype.kind != "f":
+            raise TypeError(f"only floating tensors can require gradients, got dtype {arr.dtype}")
+        self.requires_grad = bool(requires_grad)
+
+    @classmethod
+    def _make(cls, data, requires_grad, ctx):
+        t = cls.__new__(cls)
+        t.data, t.grad, t._ctx, t._retain, t.requires_grad = data, None, ctx, False, requires_grad
+        return t
+
+    # ------------------------------------------------------------ metadata
+    shape = property(lambda self: tuple(self.data.shape))
+    dtype = property(lambda self: self.data.dtype)
+    ndim = property(lambda self: self.data.ndim)
+    size = property(lambda self: int(self.data.size))
+    is_leaf = property(lambda self: self._ctx is None)
+
+    def __len__(self):
+        return self.data.shape[0]
+
+    def __repr__(self):
+        flag = ", requires_grad=True" if self.requires_grad else ""
+        return f"Tensor({B.to_numpy(self.data)!r}{flag})"
+
+    # ------------------------------------------------------------ conversions
+    def numpy(self):
+        """The data as a host NumPy array (copies from the GPU)."""
+        return B.to_numpy(self.data)
+
+    def item(self) -> float:
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
+        return self.data.reshape(()).item()
+
+    def tolist(self):
+        return self.numpy().tolist()
+
+    def detach(self) -> "Tensor":
+        """The same data, cut from the graph."""
+        return Tensor._make(self.data, False, None)
+
+    def requires_grad_(self, flag: bool = True) -> "Tensor":
+        if flag and self.data.dtype.kind != "f":
+            raise TypeError(f"only floating tensors can require gradients, got dtype {self.dtype}")
+        self.requires_grad = bool(flag)
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after backward."""
+        self._retain = True
+
+    def astype(self, dtype) -> "Tensor":
+        from .ops.elementwise import cast
+        return cast(self, dtype)
+
+    # ------------------------------------------------------------ backward
+    def backward(self, grad=None, retain_graph=None, create_graph: bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf requiring grad.
+
+        ``grad`` is d(loss)/d(self); it may be omitted only for a one-element
+        tensor.  With ``create_graph=True`` the gradients are recorded too,
+        so they can be differentiated again.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("backward() called on a tensor that does not require grad "
+                               "(no input of its graph has requires_grad=True, or it was built "
+                               "under no_grad())")
+        grad = _root_grad(self, grad, "backward()")
+        if retain_graph is None:
+            retain_graph = create_graph
+        _run_backward([self], [grad], create_graph, retain_graph, capture=None)
+
+
+def tensor(data, requires_grad=False, dtype=None) -> Tensor:
+    """Create a tensor on the active backend (PyTorch-style factory)."""
+    return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+def _root_grad(root, grad, who):
+    if grad is None:
+        if root.data.size != 1:
+            raise RuntimeError(f"{who}: a gradient argument is needed for a non-scalar output "
+                               f"of shape {root.shape}; pass grad= with that shape, or reduce "
+                               f"the output to a scalar first")
+        return Tensor._make(B.array_module(root.data).ones_like(root.data), False, None)
+    grad = grad if isinstance(grad, Tensor) else Tensor(grad, dtype=root.dtype)
+    if grad.shape != root.shape:
+        raise ValueError(f"{who}: gradient of shape {grad.shape} does not match the output "
+                         f"shape {root.shape}")
+    return grad
+
+
+def _topological_order(roots):
+    """Tensors of the graph below ``roots``, each after all of its inputs (iterative DFS)."""
+    order, seen = [], set()
+    stack = [(r, False) for r in roots]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        ctx = node._ctx
+        if ctx is not None:
+            if ctx.inputs is None:
+                raise RuntimeError("trying to backward through a graph a second time; its "
+                                   "buffers were freed. Pass retain_graph=True the first time.")
+            for inp in ctx.inputs:
+                if inp.requires_grad and id(inp) not in seen:
+                    stack.append((inp, False))
+    return order
+
+
+def _run_backward(roots, root_grads, create_graph, retain_graph, capture):
+    """The backward pass.  ``capture`` maps id -> tensor for :func:`grad`; else fill ``.grad``."""
+    grads = {}
+    for r, g in zip(roots, root_grads):
+        grads[id(r)] = g if id(r) not in grads else grads[id(r)] + g
+    order = _topological_order(roots)
+    captured = {}
+    with set_grad_enabled(create_graph):
+        for node in reversed(order):
+            g = grads.pop(id(node), None)
+            if g is None:
+                continue
+            if capture is not None:
+                if id(node) in capture:
+                    captured[id(node)] = g
+            elif node._ctx is None or node._retain:
+                g_keep = g if create_graph else g.detach()
+                node.grad = g_keep if node.grad is None else node.grad + g_keep
+            fn = node._ctx
+            if fn is None:
+                continue
+            in_grads = fn.backward(g)
+            if not isinstance(in_grads, tuple):
+                in_grads = (in_grads,)
+            for inp, ig in zip(fn.inputs, in_grads):
+                if ig is None or not inp.requires_grad:
+                    continue
+                if ig.shape != inp.shape:  # an engine bug, never user error
+                    raise RuntimeError(f"{type(fn).__name__}.backward returned a gradient of "
+                                       f"shape {ig.shape} for an input of shape {inp.shape}")
+                prev = grads.get(id(inp))
+                grads[id(inp)] = ig if prev is None else prev + ig
+            if not retain_graph:
+                fn.inputs = None
+    return captured
+
+
+def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None,
+         allow_unused=False):
+    """Gradients of ``outputs`` with respect to ``inputs``, returned (not accumulated).
+
+    Like ``torch.autograd.grad``: with ``create_graph=True`` the result is part
+    of a graph and can be differentiated again (the WGAN-GP penalty does this).
+    """
+    single = isinstance(inputs, Tensor)
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if single else list(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs]
+    for i, t in enumerate(inputs):
+        if not t.requires_grad:
+            raise RuntimeError(f"grad(): input {i} (shape {t.shape}) does not require grad")
+    for o in outputs:
+        if not o.requires_grad:
+            raise RuntimeError(f"grad(): output of shape {o.shape} does not require grad")
+    root_grads = [_root_grad(o, g, "grad()") for o, g in zip(outputs, grad_outputs)]
+    if retain_graph is None:
+        retain_graph = create_graph
+    capture = {id(t): t for t in inputs}
+    captured = _run_backward(outputs, root_grads, create_graph, retain_graph, capture)
+    result = []
+    for i, t in enumerate(inputs):
+        g = captured.get(id(t))
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(f"grad(): input {i} (shape {t.shape}) is not reachable from "
+                                   f"the outputs; pass allow_unused=True to get None")
+        elif not create_graph:
+            g = g.detach()
+        result.append(g)
+    return result[0] if single else tuple(result)

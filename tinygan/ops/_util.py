@@ -1,0 +1,34 @@
+"""Small helpers shared by the ops: turning scalars into tensors, shape checks."""
+from __future__ import annotations
+
+from .. import backend as B
+from ..autograd import Tensor
+
+
+def as_tensor(x, like: Tensor) -> Tensor:
+    """``x`` as a Tensor on ``like``'s device; Python numbers take ``like``'s dtype
+    (so ``x * 2.0`` stays float32)."""
+    if isinstance(x, Tensor):
+        return x
+    if B.is_array(x):
+        return Tensor(x)
+    mod = B.array_module(like.data)
+    dtype = like.dtype if like.dtype.kind == "f" else None
+    return Tensor._make(mod.asarray(x, dtype=dtype), False, None)
+
+
+def constant(array) -> Tensor:
+    """A Tensor that is never differentiated (masks, signs)."""
+    return Tensor._make(array, False, None)
+
+
+def normalize_axis(axis, ndim, who):
+    if axis is None:
+        return None
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    out = []
+    for a in axes:
+        if not -ndim <= a < ndim:
+            raise ValueError(f"{who}: axis {a} is out of range for a tensor with {ndim} dims")
+        out.append(a % ndim)
+    return tuple(sorted(out))

@@ -1,0 +1,80 @@
+"""Reductions: sum, mean, var, max/min (with keepdims)."""
+from __future__ import annotations
+
+from ..autograd import Function, Tensor
+from ._util import constant, normalize_axis
+from .shape import broadcast_to, reshape
+
+
+def _kept_shape(shape, axes):
+    return tuple(1 if (axes is None or i in axes) else s for i, s in enumerate(shape))
+
+
+class Sum(Function):
+    def forward(self, x):
+        self.in_shape = x.shape
+        return x.sum(axis=self.axis, keepdims=self.keepdims)
+
+    def backward(self, g):
+        g = reshape(g, _kept_shape(self.in_shape, self.axis))
+        return broadcast_to(g, self.in_shape)
+
+
+def sum(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    axes = normalize_axis(axis, x.ndim, "sum")
+    return Sum.apply(x, axis=axes, keepdims=keepdims)
+
+
+def _count(shape, axes):
+    n = 1
+    for i, s in enumerate(shape):
+        if axes is None or i in axes:
+            n *= s
+    return n
+
+
+def mean(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
+    axes = normalize_axis(axis, x.ndim, "mean")
+    n = _count(x.shape, axes)
+    if n == 0:
+        raise ValueError(f"mean: reducing shape {x.shape} over axis {axis} covers no element")
+    return sum(x, axes, keepdims) * (1.0 / n)
+
+
+def var(x: Tensor, axis=None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+    """Variance; ``ddof=1`` gives the unbiased estimate."""
+    axes = normalize_axis(axis, x.ndim, "var")
+    n = _count(x.shape, axes)
+    if n - ddof <= 0:
+        raise ValueError(f"var: {n} value(s) over axis {axis} of shape {x.shape} "
+                         f"are too few for ddof={ddof}")
+    centred = x - mean(x, axes, keepdims=True)
+    return sum(centred * centred, axes, keepdims) * (1.0 / (n - ddof))
+
+
+class _Extremum(Function):
+    """max/min: the gradient goes to the extremal elements, split evenly at ties."""
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        op = x.max if self.largest else x.min
+        return op(axis=self.axis, keepdims=self.keepdims)
+
+    def backward(self, g):
+        x = self.inputs[0].data
+        y = self.output.data.reshape(_kept_shape(self.in_shape, self.axis))
+        hit = (x == y).astype(x.dtype)
+        hit = hit / hit.sum(axis=self.axis, keepdims=True)
+        g = broadcast_to(reshape(g, _kept_shape(self.in_shape, self.axis)), self.in_shape)
+        return g * constant(hit)
+
+
+def max(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    return _Extremum.apply(x, axis=normalize_axis(axis, x.ndim, "max"), keepdims=keepdims,
+                           largest=True)
+
+
+def min(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    return _Extremum.apply(x, axis=normalize_axis(axis, x.ndim, "min"), keepdims=keepdims,
+                           largest=False)
+

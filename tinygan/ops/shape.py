@@ -1,0 +1,203 @@
+"""Shape ops: broadcast/sum_to, reshape, transpose, indexing, concatenate, stack.
+
+Each backward is written with these same ops, so it is differentiable.
+"""
+from __future__ import annotations
+
+from .. import backend as B
+from ..autograd import Function, Tensor
+from ._util import normalize_axis
+
+
+class BroadcastTo(Function):
+    def forward(self, x):
+        self.in_shape = x.shape
+        return B.array_module(x).broadcast_to(x, self.shape)
+
+    def backward(self, g):
+        return sum_to(g, self.in_shape)
+
+
+class SumTo(Function):
+    """Sum a broadcast result back to ``shape`` (the gradient of broadcasting)."""
+
+    def forward(self, x):
+        self.in_shape = x.shape
+        lead = x.ndim - len(self.shape)
+        axes = tuple(range(lead)) + tuple(
+            lead + i for i, n in enumerate(self.shape) if n == 1 and x.shape[lead + i] != 1)
+        y = x.sum(axis=axes, keepdims=True) if axes else x
+        return y.reshape(self.shape)
+
+    def backward(self, g):
+        return broadcast_to(g, self.in_shape)
+
+
+def broadcast_to(x: Tensor, shape) -> Tensor:
+    shape = tuple(shape)
+    if x.shape == shape:
+        return x
+    return BroadcastTo.apply(x, shape=shape)
+
+
+def sum_to(x: Tensor, shape) -> Tensor:
+    """Reduce ``x`` by summation to ``shape`` (inverse of broadcasting)."""
+    shape = tuple(shape)
+    if x.shape == shape:
+        return x
+    return SumTo.apply(x, shape=shape)
+
+
+class Reshape(Function):
+    def forward(self, x):
+        self.in_shape = x.shape
+        return x.reshape(self.shape)
+
+    def backward(self, g):
+        return reshape(g, self.in_shape)
+
+
+def reshape(x: Tensor, *shape) -> Tensor:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    shape = tuple(int(s) for s in shape)
+    known = 1
+    for s in shape:
+        known *= s if s != -1 else 1
+    n = x.size
+    if shape.count(-1) > 1 or (-1 not in shape and known != n) or \
+            (-1 in shape and (known == 0 or n % known)):
+        raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} "
+                         f"({n} elements) to {shape}")
+    if tuple(x.shape) == shape:
+        return x
+    return Reshape.apply(x, shape=shape)
+
+
+def flatten(x: Tensor, start_dim: int = 1) -> Tensor:
+    """Merge all dims from ``start_dim`` on (batch dim kept by default)."""
+    start_dim %= max(x.ndim, 1)
+    return reshape(x, x.shape[:start_dim] + (-1,))
+
+
+class Transpose(Function):
+    def forward(self, x):
+        return x.transpose(self.axes)
+
+    def backward(self, g):
+        inverse = [0] * len(self.axes)
+        for i, a in enumerate(self.axes):
+            inverse[a] = i
+        return transpose(g, tuple(inverse))
+
+
+def transpose(x: Tensor, axes=None) -> Tensor:
+    """Permute dims (reverse them when ``axes`` is None, like ``.T``)."""
+    axes = tuple(range(x.ndim))[::-1] if axes is None else tuple(a % x.ndim for a in axes)
+    if sorted(axes) != list(range(x.ndim)):
+        raise ValueError(f"transpose: axes {axes} are not a permutation of {x.ndim} dims")
+    return Transpose.apply(x, axes=axes)
+
+
+def swapaxes(x: Tensor, a: int, b: int) -> Tensor:
+    axes = list(range(x.ndim))
+    axes[a], axes[b] = axes[b], axes[a]
+    return transpose(x, tuple(axes))
+
+
+def _index_data(index):
+    """Replace Tensors inside an index by their arrays."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(_index_data(i) for i in index)
+    return index
+
+
+def _is_basic(index):
+    items = index if isinstance(index, tuple) else (index,)
+    return all(i is None or i is Ellipsis or isinstance(i, (int, slice)) for i in items)
+
+
+class GetItem(Function):
+    def forward(self, x):
+        self.in_shape = x.shape
+        return x[self.index]
+
+    def backward(self, g):
+        return IndexAdd.apply(g, index=self.index, shape=self.in_shape)
+
+
+class IndexAdd(Function):
+    """zeros(shape) with ``g`` added at ``index`` (repeats accumulate): getitem's adjoint."""
+
+    def forward(self, g):
+        out = B.array_module(g).zeros(self.shape, dtype=g.dtype)
+        if _is_basic(self.index):
+            out[self.index] = g  # a basic index selects each element at most once
+        else:
+            B.scatter_add(out, self.index, g)
+        return out
+
+    def backward(self, gg):
+        return GetItem.apply(gg, index=self.index)
+
+
+def getitem(x: Tensor, index) -> Tensor:
+    return GetItem.apply(x, index=_index_data(index))
+
+
+class Concatenate(Function):
+    def forward(self, *xs):
+        self.sizes = [x.shape[self.axis] for x in xs]
+        return B.array_module(xs[0]).concatenate(xs, axis=self.axis)
+
+    def backward(self, g):
+        grads, start = [], 0
+        for size, need in zip(self.sizes, self.needs_input_grad):
+            index = (slice(None),) * self.axis + (slice(start, start + size),)
+            grads.append(getitem(g, index) if need else None)
+            start += size
+        return tuple(grads)
+
+
+def concatenate(tensors, axis: int = 0) -> Tensor:
+    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("concatenate: needs at least one tensor")
+    nd = tensors[0].ndim
+    ax = normalize_axis(axis, nd, "concatenate")[0]
+    ref = tensors[0].shape
+    for i, t in enumerate(tensors):
+        if t.ndim != nd or any(a != b for d, (a, b) in enumerate(zip(t.shape, ref)) if d != ax):
+            raise ValueError(f"concatenate: tensor {i} has shape {t.shape}, incompatible with "
+                             f"tensor 0's shape {ref} along axis {ax}")
+    return Concatenate.apply(*tensors, axis=ax)
+
+
+def stack(tensors, axis: int = 0) -> Tensor:
+    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("stack: needs at least one tensor")
+    ref = tensors[0].shape
+    for i, t in enumerate(tensors):
+        if t.shape != ref:
+            raise ValueError(f"stack: tensor {i} has shape {t.shape}, tensor 0 has {ref}")
+    ax = axis % (len(ref) + 1)
+    expanded = [reshape(t, ref[:ax] + (1,) + ref[ax:]) for t in tensors]
+    return concatenate(expanded, axis=ax)
+
+
+def unsqueeze(x: Tensor, axis: int) -> Tensor:
+    ax = axis % (x.ndim + 1)
+    return reshape(x, x.shape[:ax] + (1,) + x.shape[ax:])
+
+
+def squeeze(x: Tensor, axis=None) -> Tensor:
+    if axis is None:
+        return reshape(x, tuple(s for s in x.shape if s != 1))
+    ax = normalize_axis(axis, x.ndim, "squeeze")
+    for a in ax:
+        if x.shape[a] != 1:
+            raise ValueError(f"squeeze: axis {a} of shape {x.shape} has size {x.shape[a]}, not 1")
+    return reshape(x, tuple(s for i, s in enumerate(x.shape) if i not in ax))
