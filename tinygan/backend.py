@@ -74,22 +74,33 @@ def xp():
     return _state["module"]
 
 
+def _kind(a):
+    """'numpy', 'cupy', 'standin' or None for what is not an array of a backend."""
+    if isinstance(a, numpy.ndarray):
+        return "numpy"
+    mod = type(a).__module__
+    if mod == "tinygan.testing.standin" and type(a).__name__ == "ndarray":
+        return "standin"
+    if mod.startswith("cupy") and type(a).__name__ == "ndarray":
+        return "cupy"
+    return None
+
+
 def array_module(a):
     """The namespace that owns array ``a`` (so ops on existing arrays stay on their device)."""
-    mod = type(a).__module__.split(".")[0]
-    if mod == "cupy":
+    kind = _kind(a)
+    if kind == "cupy":
         import cupy
         return cupy
-    if mod == "tinygan":
+    if kind == "standin":
         from .testing import standin
         return standin
     return numpy
 
 
 def is_array(a) -> bool:
-    """True for an array of any backend (not a Python scalar)."""
-    return isinstance(a, numpy.ndarray) or type(a).__module__.split(".")[0] in ("cupy", "tinygan") \
-        and hasattr(a, "shape") and hasattr(a, "dtype")
+    """True for an array of any backend (not a Python or NumPy scalar)."""
+    return _kind(a) is not None
 
 
 def to_numpy(a):

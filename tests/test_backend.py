@@ -1,0 +1,195 @@
+"""The backend switch and the CuPy stand-in that enforces host/device discipline."""
+import ast
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import tinygan
+from tinygan import backend as B
+from tinygan import nn
+from tinygan.testing import standin as S
+
+PACKAGE = os.path.dirname(tinygan.__file__)
+
+
+# ------------------------------------------------------------------ the stand-in itself
+def test_standin_refuses_implicit_conversion():
+    a = S.asarray([1.0, 2.0, 3.0])
+    with pytest.raises(TypeError, match="Implicit conversion"):
+        np.asarray(a)
+    with pytest.raises(TypeError):
+        np.array(a)
+
+
+@pytest.mark.parametrize("call", [np.exp, np.sum, np.mean, lambda a: np.maximum(a, 0),
+                                  lambda a: np.concatenate([a, a]), np.tanh])
+def test_standin_refuses_numpy_functions(call):
+    with pytest.raises(TypeError):
+        call(S.asarray([1.0, 2.0]))
+
+
+def test_standin_refuses_mixing_with_host_arrays():
+    a = S.asarray([1.0, 2.0])
+    host = np.ones(2)
+    for op in (lambda: a + host, lambda: host * a, lambda: S.maximum(a, host),
+               lambda: a[np.array([0, 1])]):
+        with pytest.raises(TypeError):
+            op()
+
+
+def test_standin_computes_like_numpy():
+    host = np.arange(12, dtype=np.float32).reshape(3, 4)
+    a = S.asarray(host)
+    np.testing.assert_array_equal((S.exp(a) * 2.0 + a).get(), np.exp(host) * 2.0 + host)
+    np.testing.assert_array_equal(a.sum(axis=0).get(), host.sum(axis=0))
+    assert isinstance(a.sum(), S.ndarray) and a.sum().ndim == 0  # 0-d array, like CuPy
+    assert (a.T @ a).dtype == np.float32
+    b = a.copy()
+    b[1:, ::2] += 1.0
+    host2 = host.copy()
+    host2[1:, ::2] += 1.0
+    np.testing.assert_array_equal(b.get(), host2)
+    assert float(a[0, 1]) == 1.0 and a.sum().item() == host.sum()
+
+
+def test_to_numpy_and_to_device_are_the_explicit_transfers():
+    B.set_backend("standin")
+    t = tinygan.tensor(np.arange(6.0).reshape(2, 3))
+    assert isinstance(t.data, S.ndarray) and t.dtype == np.float32
+    out = t.numpy()
+    assert isinstance(out, np.ndarray)
+    np.testing.assert_array_equal(out, np.arange(6.0, dtype=np.float32).reshape(2, 3))
+
+
+# ------------------------------------------------------------------ choosing a backend
+def test_default_backend_is_numpy():
+    assert B.get_backend() == "numpy" and B.xp() is np
+    assert tinygan.zeros(2, 3).dtype == np.float32
+
+
+def test_unknown_backend_is_a_clear_error():
+    with pytest.raises(B.BackendError, match="unknown backend 'tpu'"):
+        tinygan.set_backend("tpu")
+
+
+def test_cupy_without_cupy_gives_a_clear_error():
+    try:
+        import cupy  # noqa: F401
+        pytest.skip("CuPy is installed here")
+    except Exception:
+        pass
+    with pytest.raises(B.BackendError, match="CuPy cannot be imported"):
+        tinygan.set_backend("cupy")
+    assert B.get_backend() == "numpy"  # a failed switch changes nothing
+
+
+def test_environment_variable_selects_backend():
+    code = "import tinygan; print(tinygan.get_backend())"
+    env = dict(os.environ, TINYGAN_BACKEND="standin")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.stdout.strip() == "standin", out.stderr
+    env["TINYGAN_BACKEND"] = "cupy"
+    try:
+        import cupy  # noqa: F401
+        return
+    except Exception:
+        pass
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode != 0 and "CuPy cannot be imported" in out.stderr
+
+
+def test_manual_seed_reproduces_numbers_on_each_backend():
+    draws = {}
+    for name in ("numpy", "standin"):
+        B.set_backend(name)
+        tinygan.manual_seed(123)
+        a = tinygan.randn(4, 3).numpy()
+        tinygan.manual_seed(123)
+        b = tinygan.randn(4, 3).numpy()
+        np.testing.assert_array_equal(a, b)
+        draws[name] = a
+    # the stand-in uses the same generator, so the numbers agree across the two
+    np.testing.assert_array_equal(draws["numpy"], draws["standin"])
+
+
+def test_default_dtype_switch():
+    with B.default_dtype_as("float64"):
+        assert tinygan.randn(2).dtype == np.float64
+    assert tinygan.randn(2).dtype == np.float32
+    with pytest.raises(ValueError, match="float32 or float64"):
+        B.set_default_dtype("int32")
+
+
+# ------------------------------------------------------------------ whole training steps on the stand-in
+def _train_steps(model, x, steps=3):
+    opt = tinygan.optim.Adam(model.parameters(), lr=1e-3)
+    losses = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = (model(x) ** 2).mean()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses
+
+
+def _mlp():
+    return nn.Sequential(nn.Linear(3, 16), nn.LeakyReLU(0.2), nn.BatchNorm1d(16),
+                         nn.Linear(16, 1), nn.Sigmoid())
+
+
+def _convnet():
+    return nn.Sequential(nn.Conv2d(1, 4, 3, stride=2, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
+                         nn.ConvTranspose2d(4, 2, 4, stride=2, padding=1), nn.Tanh(),
+                         nn.Flatten(), nn.Linear(2 * 8 * 8, 1))
+
+
+@pytest.mark.parametrize("make, shape", [(_mlp, (8, 3)), (_convnet, (4, 1, 8, 8))])
+def test_training_step_matches_between_numpy_and_standin(make, shape):
+    results = {}
+    for name in ("numpy", "standin"):
+        B.set_backend(name)
+        tinygan.manual_seed(7)
+        model = make()
+        x = tinygan.randn(*shape)
+        losses = _train_steps(model, x)
+        for p in model.parameters():
+            assert B.array_module(p.data) is B.xp() and p.dtype == np.float32
+        results[name] = (losses, [p.numpy() for p in model.parameters()])
+    np.testing.assert_allclose(results["numpy"][0], results["standin"][0], rtol=1e-6)
+    for a, b in zip(results["numpy"][1], results["standin"][1]):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+# ------------------------------------------------------------------ layering rule
+ENGINE_DIRS = ("autograd.py", "ops", "nn", "optim", "gan")
+
+
+def _engine_files():
+    for entry in ENGINE_DIRS:
+        path = os.path.join(PACKAGE, entry)
+        if path.endswith(".py"):
+            yield path
+        elif os.path.isdir(path):
+            for name in sorted(os.listdir(path)):
+                if name.endswith(".py"):
+                    yield os.path.join(path, name)
+
+
+def test_engine_modules_do_not_import_numpy_or_cupy():
+    """Only backend.py (and testing/) may name numpy or cupy: engine code uses tinygan.backend."""
+    offenders = []
+    for path in _engine_files():
+        tree = ast.parse(open(path, encoding="utf-8").read())
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            if any(n.split(".")[0] in ("numpy", "cupy", "cupyx") for n in names):
+                offenders.append(f"{os.path.relpath(path, PACKAGE)}:{node.lineno}")
+    assert not offenders, f"engine modules import numpy/cupy directly: {offenders}"
