@@ -18,6 +18,19 @@ SHARED = os.path.join(os.path.dirname(__file__), "..", "..", "shared")
 MNIST_DIR = os.path.abspath(os.path.join(SHARED, "data", "mnist"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _one_blas_thread():
+    """Tests check numbers, not speed: one BLAS thread keeps them fast and steady on a
+    shared 2-core machine (multi-threaded BLAS on tiny matrices thrashes under load)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
 @pytest.fixture(params=["numpy", "standin"])
 def backend(request):
     previous = B.get_backend()

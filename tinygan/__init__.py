@@ -8,6 +8,8 @@ from .autograd import Tensor, enable_grad, grad, is_grad_enabled, no_grad, set_g
 from .backend import (default_dtype, get_backend, manual_seed, set_backend, set_default_dtype,
                       to_numpy)
 from . import ops  # noqa: F401  (attaches Tensor operators)
+from . import optim  # noqa: F401
+from .serialization import load, save  # noqa: F401
 
 __version__ = "0.1.0"
 

@@ -35,13 +35,16 @@ class set_grad_enabled(contextlib.ContextDecorator):
 
     def __init__(self, mode: bool):
         self.mode = bool(mode)
+        # A stack, not one saved flag: a decorated function may call itself (re-entering
+        # the same instance), and each exit must restore what its own entry saw.
+        self._saved = []
 
     def __enter__(self):
-        self.prev = _GRAD_ENABLED[0]
+        self._saved.append(_GRAD_ENABLED[0])
         _GRAD_ENABLED[0] = self.mode
 
     def __exit__(self, *exc):
-        _GRAD_ENABLED[0] = self.prev
+        _GRAD_ENABLED[0] = self._saved.pop()
         return False
 
 
@@ -151,6 +154,14 @@ class Tensor:
 
     def __len__(self):
         return self.data.shape[0]
+
+    def __bool__(self):
+        # Without this every Tensor is truthy, so `if x > 0:` or `assert a == b` would
+        # silently pass; follow NumPy: only a one-element tensor has a truth value.
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous; "
+                             f"use .any() / .all() on .numpy(), or compare .item()")
+        return bool(self.data.reshape(()).item())
 
     def __repr__(self):
         flag = ", requires_grad=True" if self.requires_grad else ""
@@ -264,7 +275,15 @@ def _run_backward(roots, root_grads, create_graph, retain_graph, capture):
                 if id(node) in capture:
                     captured[id(node)] = g
             elif node._ctx is None or node._retain:
-                g_keep = g if create_graph else g.detach()
+                if create_graph:
+                    g_keep = g
+                elif node.grad is None:
+                    # An owned, writable copy: g may be a read-only broadcast view (from
+                    # sum/mean) or the very array another leaf (a + b) or the caller's
+                    # grad= holds, and .grad may later be changed in place.
+                    g_keep = Tensor._make(g.data.copy(), False, None)
+                else:
+                    g_keep = g.detach()
                 node.grad = g_keep if node.grad is None else node.grad + g_keep
             fn = node._ctx
             if fn is None:

@@ -12,3 +12,4 @@ try:
     from ..ops.batchnorm import batch_norm  # noqa: F401
 except ImportError:  # pragma: no cover
     pass
+from ..ops.loss import cross_entropy, log_softmax  # noqa: F401,E402

@@ -86,13 +86,18 @@ class Module:
 
     # ------------------------------------------------------------ traversal
     def named_modules(self, prefix: str = ""):
-        stack = [(prefix, self)]
+        """Depth-first pre-order, each module once (PyTorch's order, so parameter and
+        state-dict order match a PyTorch model built the same way)."""
+        stack, seen = [(prefix, self)], set()
         while stack:
-            name, mod = stack.pop(0)
+            name, mod = stack.pop()
+            if id(mod) in seen:
+                continue
+            seen.add(id(mod))
             yield name, mod
-            for child_name, child in mod._modules.items():
-                if child is not None:
-                    stack.append((f"{name}.{child_name}" if name else child_name, child))
+            children = [(f"{name}.{child_name}" if name else child_name, child)
+                        for child_name, child in mod._modules.items() if child is not None]
+            stack.extend(reversed(children))
 
     def modules(self):
         for _, m in self.named_modules():
@@ -151,11 +156,16 @@ class Module:
     # ------------------------------------------------------------ state
     def state_dict(self) -> "OrderedDict[str, object]":
         """Name → array (the live arrays of the active backend) for parameters and buffers."""
-        out = OrderedDict()
-        for name, p in self.named_parameters():
-            out[name] = p.data
-        for name, b in self.named_buffers():
-            out[name] = b.data
+        out, seen = OrderedDict(), set()
+        for mod_name, mod in self.named_modules():  # per module: parameters, then buffers
+            prefix = f"{mod_name}." if mod_name else ""
+            for name, p in mod._parameters.items():
+                if p is not None and id(p) not in seen:
+                    seen.add(id(p))
+                    out[prefix + name] = p.data
+            for name, b in mod._buffers.items():
+                if b is not None:
+                    out[prefix + name] = b.data
         return out
 
     def load_state_dict(self, state, strict: bool = True) -> None:

@@ -36,6 +36,9 @@ except ImportError:  # pragma: no cover
     pass
 
 
+from ._util import as_tensor as _as_tensor  # noqa: E402
+
+
 def _swap(fn):
     return lambda self, other: fn(other, self)
 
@@ -48,6 +51,7 @@ def _install_operators():
     T.__mul__, T.__rmul__ = mul, _swap(mul)
     T.__truediv__, T.__rtruediv__ = div, _swap(div)
     T.__pow__ = pow
+    T.__rpow__ = lambda self, base: exp(log(_as_tensor(base, self)) * self)
     T.__matmul__, T.__rmatmul__ = matmul, _swap(matmul)
     T.__neg__ = neg
     T.__abs__ = abs

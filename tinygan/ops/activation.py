@@ -19,13 +19,26 @@ class ReLU(Function):
 class LeakyReLU(Function):
     """max(x, 0) + slope·min(x, 0) — DCGAN's discriminator uses slope 0.2."""
 
+    # For 0 <= slope <= 1, leaky_relu(x) = max(x, slope·x) and its derivative is
+    # max([x > 0], slope): two branch-free passes.  ``where`` gives the same values but
+    # branches per element and ran 30-70x slower on random-sign activations (issue 5).
+
     def forward(self, x):
-        return B.array_module(x).where(x > 0, x, x * self.slope)
+        xp = B.array_module(x)
+        y = x * self.slope  # Python float: stays in x's dtype (NEP 50)
+        if 0.0 <= self.slope <= 1.0:
+            return xp.maximum(x, y, out=y)
+        return xp.where(x > 0, x, y)
 
     def backward(self, g):
         x = self.inputs[0].data
         xp = B.array_module(x)
-        return g * constant(xp.where(x > 0, 1.0, self.slope).astype(x.dtype))
+        if 0.0 <= self.slope <= 1.0:
+            d = (x > 0).astype(x.dtype)
+            xp.maximum(d, self.slope, out=d)
+        else:
+            d = xp.where(x > 0, 1.0, self.slope).astype(x.dtype)
+        return g * constant(d)
 
 
 class Tanh(Function):

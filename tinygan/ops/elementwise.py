@@ -12,11 +12,21 @@ from ._util import as_tensor, constant
 from .shape import sum_to
 
 
-def _check_broadcast(a: Tensor, b: Tensor, who: str):
-    sa, sb = a.shape, b.shape
-    for x, y in zip(sa[::-1], sb[::-1]):
+def _broadcast_shape(sa, sb, who: str):
+    """NumPy's broadcast of two shapes, or a ValueError naming the op and both shapes."""
+    out = []
+    for i in range(1, max(len(sa), len(sb)) + 1):
+        x = sa[-i] if i <= len(sa) else 1
+        y = sb[-i] if i <= len(sb) else 1
         if x != y and x != 1 and y != 1:
-            raise ValueError(f"{who}: shapes {sa} and {sb} cannot be broadcast together")
+            raise ValueError(f"{who}: shapes {tuple(sa)} and {tuple(sb)} cannot be broadcast "
+                             f"together")
+        out.append(x if y == 1 else y)
+    return tuple(out[::-1])
+
+
+def _check_broadcast(a: Tensor, b: Tensor, who: str):
+    _broadcast_shape(a.shape, b.shape, who)
 
 
 def _binary(fn_cls, a, b, who):
@@ -42,8 +52,9 @@ class Sub(Function):
 
     def backward(self, g):
         a, b = self.inputs
+        ga = sum_to(g, a.shape) if self.needs_input_grad[0] else None
         gb = sum_to(neg(g), b.shape) if self.needs_input_grad[1] else None
-        return sum_to(g, a.shape), gb
+        return ga, gb
 
 
 class Mul(Function):
@@ -84,6 +95,8 @@ class PowScalar(Function):
 
     def backward(self, g):
         (x,) = self.inputs
+        if self.p == 0:  # x**0 is constant; 0 * x**(-1) would give NaN at x = 0
+            return g * 0.0
         if self.p == 2:
             return g * (x * 2.0)
         return g * (pow(x, self.p - 1) * float(self.p))
@@ -186,6 +199,9 @@ def pow(x: Tensor, p) -> Tensor:  # noqa: A001 - mirrors the operator
     """``x ** p``; ``p`` a number (tensor exponents go through exp/log)."""
     if isinstance(p, Tensor):
         return exp(log(x) * p)
+    # A NumPy/CuPy scalar exponent is not "weak" like a Python float (NEP 50):
+    # float32 ** float64(2) would silently give float64.
+    p = _py_scalar(p)
     if p == 1:
         return x
     return PowScalar.apply(x, p=p)
@@ -207,7 +223,13 @@ def abs(x: Tensor) -> Tensor:  # noqa: A001
     return Abs.apply(x)
 
 
+def _py_scalar(v):
+    """A NumPy/CuPy scalar bound as a Python number, so it cannot promote float32 (NEP 50)."""
+    return v.item() if hasattr(v, "item") else v
+
+
 def clip(x: Tensor, lo=None, hi=None) -> Tensor:
+    lo, hi = _py_scalar(lo), _py_scalar(hi)
     if lo is None and hi is None:
         raise ValueError("clip: give lo, hi or both")
     if lo is not None and hi is not None and lo > hi:
@@ -230,13 +252,41 @@ def cast(x: Tensor, dtype) -> Tensor:
     return Cast.apply(x, dtype=dtype)
 
 
+class Where(Function):
+    """``cond ? a : b``; the gradient flows only to the side that was selected.
+
+    Written as a select rather than ``a·m + b·(1−m)``, so an inf/NaN on the
+    unselected side (``where(x > 0, log(x), 0)``) cannot leak into the result.
+    """
+
+    def forward(self, a, b):
+        return B.array_module(a).where(self.cond, a, b)
+
+    def backward(self, g):
+        a, b = self.inputs
+        zero = constant(B.array_module(g.data).zeros((), dtype=g.dtype))
+        ga = sum_to(where(self.cond, g, zero), a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(where(self.cond, zero, g), b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
 def where(condition, a, b) -> Tensor:
     """Select ``a`` where ``condition`` else ``b`` (condition is not differentiated)."""
-    cond = condition.data if isinstance(condition, Tensor) else condition
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = Tensor(a)
     ref = a if isinstance(a, Tensor) else b
     a, b = as_tensor(a, ref), as_tensor(b, ref)
-    mask = constant(cond.astype(ref.dtype))
-    return a * mask + b * (1.0 - mask)
+    cond = condition.data if isinstance(condition, Tensor) else condition
+    mod = B.array_module(ref.data)
+    if not B.is_array(cond):
+        cond = mod.asarray(cond)
+    elif B.array_module(cond) is not mod:  # a host mask for device data: explicit transfer
+        cond = mod.asarray(B.to_numpy(cond))
+    if cond.dtype != bool:
+        cond = cond.astype(bool)
+    shape = _broadcast_shape(a.shape, b.shape, "where")
+    _broadcast_shape(tuple(cond.shape), shape, "where (condition)")
+    return Where.apply(a, b, cond=cond)
 
 
 def _compare(op):

@@ -30,4 +30,8 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     if a.shape[-1] != b.shape[-2]:
         raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not align "
                          f"({a.shape[-1]} != {b.shape[-2]})")
+    for x, y in zip(a.shape[-3::-1], b.shape[-3::-1]):  # batch dims broadcast like NumPy
+        if x != y and x != 1 and y != 1:
+            raise ValueError(f"matmul: batch dims of shapes {a.shape} and {b.shape} cannot "
+                             f"be broadcast together ({a.shape[:-2]} vs {b.shape[:-2]})")
     return MatMul.apply(a, b)

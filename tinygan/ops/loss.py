@@ -53,7 +53,11 @@ class BinaryCrossEntropy(Function):
     def backward(self, g):
         p, t = self.inputs
         gp = g * (p - t) / maximum(p * (1.0 - p), 1e-12) if self.needs_input_grad[0] else None
-        gt = g * (log(1.0 - p) - log(p)) if self.needs_input_grad[1] else None
+        gt = None
+        if self.needs_input_grad[1]:  # d/dt of the forward, with the same −100 clamp on the logs
+            xp = B.array_module(p.data)
+            with xp.errstate(divide="ignore") if hasattr(xp, "errstate") else _nullcontext():
+                gt = g * (maximum(log(1.0 - p), -100.0) - maximum(log(p), -100.0))
         return gp, gt
 
 
@@ -69,3 +73,58 @@ def mse_loss(pred: Tensor, target, reduction: str = "mean") -> Tensor:
     _check_target(pred, target, "mse_loss")
     d = pred - target
     return _reduce(d * d, reduction, "mse_loss")
+
+
+# ---------------------------------------------------------------- multi-class (digit classifier)
+class LogSoftmax(Function):
+    """log softmax(x)_i = x_i − log Σ_j exp(x_j), shifted by max_j x_j so exp never overflows.
+
+    Backward: ∂/∂x of Σ_i g_i y_i is g − softmax(x) · Σ_i g_i, with softmax = exp(y)
+    written on the output Tensor, so the backward is itself differentiable.
+    """
+
+    def forward(self, x):
+        xp = B.array_module(x)
+        shifted = x - x.max(axis=self.axis, keepdims=True)
+        lse = xp.log(xp.exp(shifted).sum(axis=self.axis, keepdims=True))
+        return (shifted - lse).astype(x.dtype, copy=False)
+
+    def backward(self, g):
+        from .elementwise import exp
+        from .reduce import sum as _sum
+        return g - exp(self.output) * _sum(g, self.axis, keepdims=True)
+
+
+def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
+    """Log-probabilities of the classes along ``axis`` (stable for any logits)."""
+    if x.ndim == 0:
+        raise ValueError("log_softmax: input must have at least one dimension, got a scalar")
+    if not -x.ndim <= axis < x.ndim:
+        raise ValueError(f"log_softmax: axis {axis} is out of range for shape {x.shape}")
+    return LogSoftmax.apply(x, axis=axis % x.ndim)
+
+
+def cross_entropy(logits: Tensor, target, reduction: str = "mean") -> Tensor:
+    """−log softmax(logits)[n, target[n]] for logits (N, C) and integer class labels (N,).
+
+    The label is picked with a one-hot mask (no per-sample Python loop, and the
+    mask is a constant so double backprop goes through log_softmax only).
+    """
+    if logits.ndim != 2:
+        raise ValueError(f"cross_entropy: logits must have shape (N, C), got {logits.shape}")
+    t = target.data if isinstance(target, Tensor) else target
+    xp = B.array_module(logits.data)
+    if not B.is_array(t) or B.array_module(t) is not xp:
+        t = xp.asarray(B.to_numpy(t) if B.is_array(t) else t)
+    n, c = logits.shape
+    if t.shape != (n,) or t.dtype.kind not in "iu":
+        raise ValueError(f"cross_entropy: target must be integer labels of shape ({n},), got "
+                         f"shape {tuple(t.shape)} and dtype {t.dtype}")
+    if xp.__name__ == "numpy" and n and (t.min() < 0 or t.max() >= c):
+        raise ValueError(f"cross_entropy: labels must lie in [0, {c}), got values in "
+                         f"[{int(t.min())}, {int(t.max())}]")
+    onehot = (t[:, None] == xp.arange(c)[None, :]).astype(logits.dtype)
+    from ._util import constant
+    from .reduce import sum as _sum
+    nll = -_sum(log_softmax(logits, axis=1) * constant(onehot), axis=1)
+    return _reduce(nll, reduction, "cross_entropy")

@@ -33,18 +33,30 @@ class SumTo(Function):
         return broadcast_to(g, self.in_shape)
 
 
+def _broadcastable(small, big) -> bool:
+    """True when ``small`` broadcasts to exactly ``big`` (NumPy's rule, one direction)."""
+    return len(small) <= len(big) and all(
+        s == b or s == 1 for s, b in zip(small[::-1], big[::-1]))
+
+
 def broadcast_to(x: Tensor, shape) -> Tensor:
-    shape = tuple(shape)
+    shape = tuple(int(s) for s in shape)
     if x.shape == shape:
         return x
+    if not _broadcastable(x.shape, shape):
+        raise ValueError(f"broadcast_to: cannot broadcast a tensor of shape {x.shape} "
+                         f"to {shape}")
     return BroadcastTo.apply(x, shape=shape)
 
 
 def sum_to(x: Tensor, shape) -> Tensor:
     """Reduce ``x`` by summation to ``shape`` (inverse of broadcasting)."""
-    shape = tuple(shape)
+    shape = tuple(int(s) for s in shape)
     if x.shape == shape:
         return x
+    if not _broadcastable(shape, x.shape):
+        raise ValueError(f"sum_to: shape {shape} does not broadcast to the tensor's shape "
+                         f"{x.shape}, so the tensor cannot be summed to it")
     return SumTo.apply(x, shape=shape)
 
 

@@ -55,7 +55,10 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     if not wrt:
         raise GradcheckError("gradcheck: no input requires grad")
     loss = _scalar(fn, inputs, seed)
-    analytic = grad(loss, wrt, allow_unused=True)
+    if loss.requires_grad:
+        analytic = grad(loss, wrt, allow_unused=True)
+    else:  # the output is constant in the inputs (e.g. the gradient of a linear fn)
+        analytic = [None] * len(wrt)
     for idx, t in enumerate(wrt):
         a = analytic[idx]
         a = numpy.zeros(t.shape) if a is None else B.to_numpy(a.data)
@@ -76,7 +79,9 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
         bad = numpy.abs(a - numeric) > atol + rtol * numpy.abs(numeric)
         if bad.any():
             where = numpy.argwhere(bad)[0]
-            msg = (f"gradcheck failed for input {inputs.index(t)} (shape {t.shape}) at index "
+            # (position found by identity: == on Tensors is elementwise)
+            pos = next(k for k, x in enumerate(inputs) if x is t)
+            msg = (f"gradcheck failed for input {pos} (shape {t.shape}) at index "
                    f"{tuple(where)}: analytic {a[tuple(where)]:.8g} vs numeric "
                    f"{numeric[tuple(where)]:.8g}; max abs error "
                    f"{numpy.abs(a - numeric).max():.3g} over {int(bad.sum())} element(s)")
@@ -95,6 +100,9 @@ def gradgradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float
     def first_derivative(*xs):
         loss = _scalar(fn, xs, seed)
         gs = grad(loss, [xs[i] for i in wrt_idx], create_graph=True, allow_unused=True)
-        return tuple(g for g in gs if g is not None)
+        # An unused input has a zero gradient (a constant, so no second derivative).
+        return tuple(Tensor._make(B.array_module(xs[i].data).zeros(xs[i].shape, xs[i].dtype),
+                                  False, None) if g is None else g
+                     for i, g in zip(wrt_idx, gs))
 
     return gradcheck(first_derivative, inputs, eps=eps, atol=atol, rtol=rtol, seed=seed + 100)

@@ -187,10 +187,10 @@ for _name, _op in [("lt", operator.lt), ("le", operator.le), ("gt", operator.gt)
                    ("ge", operator.ge), ("eq", operator.eq), ("ne", operator.ne)]:
     setattr(ndarray, f"__{_name}__", _binary(_op, f"__{_name}__"))
 ndarray.__hash__ = None
-ndarray.__neg__ = lambda self: ndarray(-self._a)
-ndarray.__pos__ = lambda self: ndarray(+self._a)
-ndarray.__abs__ = lambda self: ndarray(abs(self._a))
-ndarray.__invert__ = lambda self: ndarray(~self._a)
+ndarray.__neg__ = lambda self: _wrap(-self._a)  # 0-d: NumPy returns a scalar
+ndarray.__pos__ = lambda self: _wrap(+self._a)
+ndarray.__abs__ = lambda self: _wrap(abs(self._a))
+ndarray.__invert__ = lambda self: _wrap(~self._a)
 
 
 # ---------------------------------------------------------------- module namespace

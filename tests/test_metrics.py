@@ -1,0 +1,312 @@
+"""Metrics against cases with known answers; the digit classifier; log_softmax/cross_entropy."""
+import math
+import os
+
+import numpy as np
+import pytest
+
+import tinygan
+from tinygan import backend as B
+from tinygan.data import gaussian1d, get_dataset, load_mnist, mixture1d
+from tinygan.data.toy import GaussianMixture
+from tinygan.metrics import (DigitClassifier, accuracy, class_coverage,
+                             classifier_features, classifier_frechet_distance, frechet_distance,
+                             frechet_distance_from_stats, get_classifier, jsd_1d,
+                             jsd_from_densities, kl_from_densities, mode_metrics,
+                             train_classifier, wasserstein1_1d, wasserstein1_from_densities)
+from tinygan.nn import functional as F
+from tinygan.testing.gradcheck import gradcheck, gradgradcheck
+
+LOG2 = math.log(2.0)
+
+
+# ================================================================ mode metrics
+@pytest.mark.parametrize("name", ["ring8", "grid25"])
+def test_all_samples_at_one_centre(name):
+    ds = get_dataset(name)
+    k = len(ds.centers)
+    samples = np.repeat(ds.centers[3:4], 2500, axis=0)
+    m = mode_metrics(samples, ds.centers, ds.std)
+    assert m["modes"] == 1 and m["modes_strict"] == 1
+    assert m["high_quality"] == 1.0
+    assert m["kl"] == pytest.approx(math.log(k), abs=1e-12)
+    assert m["counts"][3] == 2500 and sum(m["counts"]) == 2500 and m["n_modes"] == k
+
+
+@pytest.mark.parametrize("name", ["ring8", "grid25"])
+def test_true_samples_cover_every_mode(name):
+    ds = get_dataset(name)
+    m = mode_metrics(ds.sample(2500, 0), ds.centers, ds.std)
+    assert m["modes"] == m["modes_strict"] == len(ds.centers)
+    # within 3 std in 2-D: 1 − exp(−9/2) = 98.9 % of true samples
+    assert abs(m["high_quality"] - (1 - math.exp(-4.5))) < 0.01
+    assert 0 <= m["kl"] < 0.02
+
+
+def test_two_modes_half_and_half_and_strict_count():
+    ds = get_dataset("ring8")
+    c = ds.centers
+    samples = np.concatenate([np.repeat(c[:1], 1000, 0), np.repeat(c[1:2], 1000, 0),
+                              np.repeat(c[2:3], 5, 0),            # a stray handful
+                              np.full((495, 2), 50.0)])            # far from every mode
+    m = mode_metrics(samples, c, ds.std)
+    assert m["modes"] == 3  # one high-quality sample is enough for the lenient count
+    assert m["modes_strict"] == 2  # 5 < 20 % of 2500/8 = 62.5
+    assert m["high_quality"] == pytest.approx(2005 / 2500)
+    p = np.array([1000, 1000, 5]) / 2005
+    assert m["kl"] == pytest.approx(float((p * np.log(p * 8)).sum()), rel=1e-12)
+
+
+def test_mode_metrics_without_high_quality_samples_and_errors():
+    ds = get_dataset("grid25")
+    m = mode_metrics(np.full((10, 2), 1.0), ds.centers, ds.std)  # halfway between modes
+    assert m["modes"] == 0 and m["high_quality"] == 0.0 and math.isnan(m["kl"])
+    with pytest.raises(ValueError, match=r"samples must have shape \(N, 2\)"):
+        mode_metrics(np.zeros((5, 3)), ds.centers, ds.std)
+    with pytest.raises(ValueError, match="NaN"):
+        mode_metrics(np.full((5, 2), np.nan), ds.centers, ds.std)
+
+
+# ================================================================ 1-D JSD
+def test_jsd_identical_and_disjoint_samples():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal(3000)
+    assert jsd_1d(a, a.copy()) == pytest.approx(0.0, abs=1e-12)
+    assert jsd_1d(a, a.copy(), method="hist") == pytest.approx(0.0, abs=1e-12)
+    assert jsd_1d(a - 20, a + 20) == pytest.approx(LOG2, abs=1e-6)
+    assert jsd_1d(a - 20, a + 20, method="hist") == pytest.approx(LOG2, abs=1e-12)
+    b = rng.standard_normal(3000) + 0.5
+    assert jsd_1d(a, b) == pytest.approx(jsd_1d(b, a), rel=1e-9)  # symmetric
+
+
+def test_jsd_from_densities_known_values():
+    grid = np.linspace(-12, 12, 24001)
+    p = GaussianMixture("p", [[4.0]], 0.5)
+    q = mixture1d((-4.0, 4.0), 0.5)
+    # p = N(4, ¼), q = ½N(−4, ¼) + ½N(4, ¼): the modes are 16 std apart (overlap ~1e-15),
+    # so with m = ¾N(4) + ¼N(−4): JSD = ½ log(4/3) + ½(½ log(2/3) + ½ log 2)
+    expected = 0.5 * math.log(4 / 3) + 0.5 * (0.5 * math.log(2 / 3) + 0.5 * LOG2)
+    assert jsd_from_densities(p.density, q.density, grid) == pytest.approx(expected, abs=1e-9)
+    assert jsd_from_densities(p, p, grid) == pytest.approx(0.0, abs=1e-15)
+    far = GaussianMixture("far", [[-6.0]], 0.5)
+    assert jsd_from_densities(p, far, grid) == pytest.approx(LOG2, abs=1e-12)
+    # analytic KL between Gaussians: log(s2/s1) + (s1² + (m1 − m2)²) / (2 s2²) − ½
+    n1, n2 = GaussianMixture("a", [[0.0]], 1.0), GaussianMixture("b", [[1.0]], 2.0)
+    kl = math.log(2.0) + (1 + 1) / 8 - 0.5
+    wide = np.linspace(-20, 20, 40001)  # covers N(1, 2²) to 10 std
+    assert kl_from_densities(n1, n2, wide) == pytest.approx(kl, abs=1e-9)
+
+
+def test_jsd_of_samples_against_a_density():
+    p = gaussian1d()
+    q = mixture1d((-2.0, 2.0), 0.5)
+    good = p.sample(5000, 0)
+    assert jsd_1d(good, p) < 0.01  # samples of p against p's own density
+    # samples from one of q's two modes: half of q's mass is missed, and the default grid
+    # (from q's centres and std) sees it
+    expected = 0.5 * math.log(4 / 3) + 0.5 * (0.5 * math.log(2 / 3) + 0.5 * LOG2)
+    assert jsd_1d(good, q) == pytest.approx(expected, abs=0.01)
+    assert jsd_1d(good, q, method="hist", bins=80) == pytest.approx(expected, abs=0.01)
+    with pytest.raises(ValueError, match="pass grid="):
+        jsd_1d(good, lambda x: np.exp(-x * x))
+    with pytest.raises(ValueError, match="non-empty 1-D"):
+        jsd_1d(np.zeros((3, 2)), good)
+
+
+# ================================================================ 1-D Wasserstein-1
+def test_w1_shifted_samples_is_the_shift():
+    a = np.random.default_rng(1).uniform(0, 1, 1000)
+    for shift in (0.0, 0.3, -2.5):
+        assert wasserstein1_1d(a, a + shift) == pytest.approx(abs(shift), abs=1e-12)
+    # unequal sizes use the CDF path: the same distribution written twice changes nothing
+    b = np.random.default_rng(2).uniform(0, 2, 700)
+    assert wasserstein1_1d(a, np.concatenate([b, b])) == pytest.approx(wasserstein1_1d(a, b),
+                                                                       abs=1e-12)
+    assert wasserstein1_1d(a, np.concatenate([a, a]) + 0.3) == pytest.approx(0.3, abs=1e-12)
+
+
+def test_w1_small_exact_cases():
+    # F_a = ½ on [0, 1); F_b = ⅓ on [0, ½), ⅔ on [½, 1): ∫|F_a − F_b| = ½·⅙ + ½·⅙
+    assert wasserstein1_1d([0.0, 1.0], [0.0, 0.5, 1.0]) == pytest.approx(1 / 6, abs=1e-15)
+    assert wasserstein1_1d([0.0], [3.0]) == 3.0
+    scipy_stats = pytest.importorskip("scipy.stats")
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal(301), rng.gamma(2.0, size=177)
+    assert wasserstein1_1d(a, b) == pytest.approx(scipy_stats.wasserstein_distance(a, b),
+                                                  rel=1e-12)
+
+
+def test_w1_against_densities():
+    grid = np.linspace(-10, 10, 20001)
+    n0, n1 = GaussianMixture("a", [[0.0]], 1.0), GaussianMixture("b", [[0.7]], 1.0)
+    assert wasserstein1_from_densities(n0, n1, grid) == pytest.approx(0.7, abs=1e-6)
+    samples = n0.sample(20000, 0)
+    assert wasserstein1_1d(samples, n1) == pytest.approx(0.7, abs=0.03)
+    assert wasserstein1_1d(samples, n0) < 0.03
+
+
+# ================================================================ Fréchet distance
+def _spd(rng, d):
+    a = rng.standard_normal((d, d))
+    return a @ a.T + 0.1 * np.eye(d)
+
+
+def test_frechet_known_values():
+    # 1-D: (μ_a − μ_b)² + (σ_a − σ_b)²
+    assert frechet_distance_from_stats([1.0], [[4.0]], [3.0], [[1.0]]) == pytest.approx(4 + 1)
+    # commuting (diagonal) covariances: Σ (√a_i − √b_i)²
+    va, vb = np.array([1.0, 4.0, 9.0]), np.array([4.0, 4.0, 1.0])
+    mu_a, mu_b = np.array([0.0, 1.0, 0.0]), np.array([1.0, 1.0, 2.0])
+    expected = 1 + 4 + ((np.sqrt(va) - np.sqrt(vb)) ** 2).sum()
+    assert frechet_distance_from_stats(mu_a, np.diag(va), mu_b, np.diag(vb)) == \
+        pytest.approx(expected, rel=1e-12)
+
+
+def test_frechet_non_commuting_covariances():
+    rng = np.random.default_rng(0)
+    sa, sb = _spd(rng, 6), _spd(rng, 6)
+    mu_a, mu_b = rng.standard_normal(6), rng.standard_normal(6)
+    # independent route: Σ_a Σ_b is similar to an SPD matrix, its eigenvalues are real > 0
+    tr_cross = np.sqrt(np.linalg.eigvals(sa @ sb).real).sum()
+    expected = ((mu_a - mu_b) ** 2).sum() + np.trace(sa) + np.trace(sb) - 2 * tr_cross
+    d_ab = frechet_distance_from_stats(mu_a, sa, mu_b, sb)
+    assert d_ab == pytest.approx(expected, rel=1e-9)
+    assert d_ab == pytest.approx(frechet_distance_from_stats(mu_b, sb, mu_a, sa), rel=1e-9)
+    assert frechet_distance_from_stats(mu_a, sa, mu_a, sa) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_frechet_from_features():
+    rng = np.random.default_rng(1)
+    f = rng.standard_normal((500, 8)).astype(np.float32)
+    assert frechet_distance(f, f.copy()) == pytest.approx(0.0, abs=1e-8)
+    g = f + 2.0  # a shift of 2 in each of 8 dims, same covariance
+    assert frechet_distance(f, g) == pytest.approx(8 * 4.0, rel=1e-6)
+    with pytest.raises(ValueError, match="8 and 7 dimensions"):
+        frechet_distance(f, f[:, :7])
+    with pytest.raises(ValueError, match="N ≥ 2"):
+        frechet_distance(f[:1], f)
+
+
+# ================================================================ log_softmax / cross_entropy
+def test_log_softmax_cross_entropy_gradcheck(float64):
+    rng = np.random.default_rng(0)
+    x = tinygan.tensor(rng.standard_normal((5, 4)), requires_grad=True)
+    assert gradcheck(lambda t: F.log_softmax(t, axis=1), [x])
+    assert gradcheck(lambda t: F.log_softmax(t, axis=0), [x])
+    assert gradgradcheck(lambda t: F.log_softmax(t, axis=-1), [x])
+    labels = np.array([0, 3, 1, 1, 2])
+    assert gradcheck(lambda t: F.cross_entropy(t, labels), [x])
+    assert gradcheck(lambda t: F.cross_entropy(t, labels, reduction="none"), [x])
+    assert gradgradcheck(lambda t: F.cross_entropy(t, labels, reduction="sum"), [x])
+
+
+def test_log_softmax_cross_entropy_values(backend):
+    rng = np.random.default_rng(1)
+    logits = rng.standard_normal((6, 10)).astype(np.float32) * 3
+    logits[0, 0] = 1000.0  # stable for huge logits
+    labels = rng.integers(0, 10, 6)
+    t = tinygan.tensor(logits)
+    ls = F.log_softmax(t, axis=1)
+    assert ls.dtype == np.float32
+    shifted = logits.astype(np.float64) - logits.max(1, keepdims=True)
+    ref = shifted - np.log(np.exp(shifted).sum(1, keepdims=True))
+    np.testing.assert_allclose(ls.numpy(), ref, rtol=1e-5, atol=1e-5)
+    ce = F.cross_entropy(t, B.to_device(labels))
+    assert ce.dtype == np.float32
+    np.testing.assert_allclose(ce.item(), -ref[np.arange(6), labels].mean(), rtol=1e-5)
+
+
+def test_cross_entropy_matches_torch(torch):
+    rng = np.random.default_rng(2)
+    logits = rng.standard_normal((7, 5)).astype(np.float32)
+    labels = rng.integers(0, 5, 7)
+    x = tinygan.tensor(logits, requires_grad=True)
+    loss = F.cross_entropy(x, labels)
+    loss.backward()
+    tx = torch.tensor(logits, requires_grad=True)
+    tl = torch.nn.functional.cross_entropy(tx, torch.tensor(labels))
+    tl.backward()
+    np.testing.assert_allclose(loss.item(), tl.item(), rtol=1e-6)
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-5, atol=1e-7)
+
+
+def test_cross_entropy_errors():
+    x = tinygan.tensor(np.zeros((3, 4), np.float32))
+    with pytest.raises(ValueError, match=r"integer labels of shape \(3,\)"):
+        F.cross_entropy(x, np.zeros(3, np.float32))
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 4\)"):
+        F.cross_entropy(x, np.array([0, 4, 1]))
+    with pytest.raises(ValueError, match=r"logits must have shape \(N, C\)"):
+        F.cross_entropy(tinygan.tensor(np.zeros(4, np.float32)), np.array([1]))
+    with pytest.raises(ValueError, match="axis 2 is out of range"):
+        F.log_softmax(x, axis=2)
+
+
+# ================================================================ digit classifier
+def _blobs(n_per_class=40, seed=0):
+    """Ten well-separated classes of 784-d 'images' (fast, no MNIST needed)."""
+    rng = np.random.default_rng(seed)
+    protos = rng.uniform(-1, 1, (10, 784))
+    y = np.repeat(np.arange(10), n_per_class)
+    x = protos[y] + 0.3 * rng.standard_normal((len(y), 784))
+    return np.clip(x, -1, 1).astype(np.float32).reshape(-1, 1, 28, 28), y
+
+
+def test_classifier_on_blobs_and_rng_untouched():
+    x, y = _blobs()
+    tinygan.manual_seed(5)
+    before = B.get_rng_state()
+    model = train_classifier(x, y, epochs=3, seed=0)
+    assert B.get_rng_state() == before  # the global stream is not consumed
+    assert isinstance(model, DigitClassifier) and not model.training
+    assert accuracy(model, x, y) == 1.0
+    again = train_classifier(x, y, epochs=3, seed=0)  # seeded: the same weights
+    for (k, a), (_, b) in zip(model.state_dict().items(), again.state_dict().items()):
+        np.testing.assert_array_equal(a, b, err_msg=k)
+    feats = classifier_features(model, x)
+    assert feats.shape == (len(x), 128) and feats.dtype == np.float32
+    cov = class_coverage(x[y < 4], model)
+    assert cov["classes_covered"] == 4 and cov["coverage"] == 0.4
+    assert cov["histogram"][:4] == [40] * 4 and sum(cov["histogram"]) == 160
+    assert class_coverage(x, model)["kl"] == pytest.approx(0.0, abs=1e-12)
+    with pytest.raises(ValueError, match="expected images of shape"):
+        model(tinygan.tensor(np.zeros((2, 100), np.float32)))
+
+
+@pytest.fixture(scope="module")
+def mnist_classifier():
+    folder = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "mnist")
+    if not os.path.exists(os.path.join(folder, "train-images-idx3-ubyte.gz")):
+        pytest.skip("shared MNIST subset not present at ../shared/data/mnist")
+    x, y = load_mnist(folder, "train")
+    xt, yt = load_mnist(folder, "test")
+    return train_classifier(x, y), (x, y), (xt, yt)
+
+
+def test_mnist_classifier_floor_and_coverage(mnist_classifier):
+    model, (x, y), (xt, yt) = mnist_classifier
+    assert accuracy(model, xt, yt) > 0.92
+    floor = classifier_frechet_distance(x[:2000], xt, model)  # real vs real
+    noise = np.random.default_rng(0).uniform(-1, 1, xt.shape).astype(np.float32)
+    ones = xt[yt == 1]
+    assert floor < 10.0
+    assert classifier_frechet_distance(noise, xt, model) > 20 * floor
+    assert classifier_frechet_distance(ones, xt, model) > 20 * floor  # mode collapse
+    assert class_coverage(xt, model)["coverage"] == 1.0
+    assert class_coverage(ones, model)["histogram"][1] > 0.95 * len(ones)
+
+
+def test_get_classifier_caches_weights(mnist_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("TINYGAN_DATA", str(tmp_path))
+    first = get_classifier(mnist_dir, epochs=1)
+    files = list((tmp_path / "classifiers").glob("mnist-*.npz"))
+    assert len(files) == 1
+    mtime = files[0].stat().st_mtime_ns
+    second = get_classifier(mnist_dir, epochs=1)  # loaded, not retrained
+    assert files[0].stat().st_mtime_ns == mtime
+    for (k, a), (_, b) in zip(first.state_dict().items(), second.state_dict().items()):
+        np.testing.assert_array_equal(a, b, err_msg=k)
+    files[0].write_bytes(b"broken")  # a damaged cache is retrained, not fatal
+    third = get_classifier(mnist_dir, epochs=1)
+    np.testing.assert_array_equal(third.state_dict()["head.weight"],
+                                  first.state_dict()["head.weight"])

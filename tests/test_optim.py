@@ -1,0 +1,243 @@
+"""Optimisers: 20-step trajectories against PyTorch, dtype, state dicts, argument checks."""
+import numpy as np
+import pytest
+
+import tinygan
+from tinygan import backend as B
+from tinygan import optim
+from tinygan.autograd import Tensor
+from tinygan.nn import Parameter
+
+STEPS = 20
+
+
+def _problem(seed=0):
+    """Host data of a small regression: tanh(X W + b) ≈ T, plus a third (unused) parameter."""
+    rng = np.random.default_rng(seed)
+    return dict(X=rng.standard_normal((16, 4)).astype("f4"),
+                T=rng.uniform(-0.8, 0.8, (16, 3)).astype("f4"),
+                W=(rng.standard_normal((4, 3)) * 0.5).astype("f4"),
+                b=(rng.standard_normal(3) * 0.1).astype("f4"))
+
+
+def _ours_loss(prob, W, b):
+    X, T = Tensor(B.to_device(prob["X"])), Tensor(B.to_device(prob["T"]))
+    r = (X @ W + b).tanh() - T
+    return (r * r).mean() + (W * W).sum() * 0.01
+
+
+def _torch_loss(torch, prob, W, b):
+    X, T = torch.from_numpy(prob["X"]), torch.from_numpy(prob["T"])
+    r = torch.tanh(X @ W + b) - T
+    return (r * r).mean() + (W * W).sum() * 0.01
+
+
+CONFIGS = [
+    ("SGD", dict(lr=0.1)),
+    ("SGD", dict(lr=0.05, momentum=0.9)),
+    ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True)),
+    ("SGD", dict(lr=0.05, momentum=0.8, dampening=0.3, weight_decay=0.01)),
+    ("SGD", dict(lr=0.1, weight_decay=0.05)),
+    ("Adam", dict(lr=1e-2)),
+    ("Adam", dict(lr=2e-4, betas=(0.5, 0.999))),   # DCGAN
+    ("Adam", dict(lr=1e-3, betas=(0.0, 0.9))),     # WGAN-GP
+    ("Adam", dict(lr=1e-2, weight_decay=0.02)),
+    ("Adam", dict(lr=1e-2, betas=(0.8, 0.99), amsgrad=True)),
+    ("RMSprop", dict(lr=1e-2)),
+    ("RMSprop", dict(lr=5e-5, alpha=0.9)),          # WGAN critic
+    ("RMSprop", dict(lr=1e-2, momentum=0.9)),
+    ("RMSprop", dict(lr=1e-2, centered=True)),
+    ("RMSprop", dict(lr=1e-3, momentum=0.5, centered=True, weight_decay=0.01, eps=1e-6)),
+]
+
+
+@pytest.mark.parametrize("name,kw", CONFIGS, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CONFIGS)])
+def test_trajectory_matches_pytorch(backend, torch, name, kw):
+    prob = _problem()
+    W, b = Parameter(B.to_device(prob["W"].copy())), Parameter(B.to_device(prob["b"].copy()))
+    frozen = Parameter(B.to_device(np.ones(2, "f4")))  # never gets a gradient
+    opt = getattr(optim, name)([W, b, frozen], **kw)
+    Wt = torch.from_numpy(prob["W"].copy()).requires_grad_(True)
+    bt = torch.from_numpy(prob["b"].copy()).requires_grad_(True)
+    opt_t = getattr(torch.optim, name)([Wt, bt], **kw)
+    worst = 0.0
+    for step in range(STEPS):
+        opt.zero_grad()
+        _ours_loss(prob, W, b).backward()
+        opt.step()
+        opt_t.zero_grad()
+        _torch_loss(torch, prob, Wt, bt).backward()
+        opt_t.step()
+        for ours, ref in ((W, Wt), (b, bt)):
+            ref = ref.detach().numpy()
+            np.testing.assert_allclose(ours.numpy(), ref, rtol=1e-5, atol=1e-6,
+                                       err_msg=f"{name}{kw} diverged at step {step + 1}")
+            worst = max(worst, float(np.abs(ours.numpy() - ref).max()))
+    # the parameters really moved, and the gradient-less one did not
+    assert np.abs(W.numpy() - prob["W"]).max() > 10 * worst
+    np.testing.assert_array_equal(frozen.numpy(), np.ones(2, "f4"))
+    assert id(frozen) not in opt.state
+
+
+@pytest.mark.parametrize("name,kw", [("SGD", dict(lr=0.1, momentum=0.9, weight_decay=0.1)),
+                                     ("Adam", dict(lr=0.01, weight_decay=0.1, amsgrad=True)),
+                                     ("RMSprop", dict(lr=0.01, momentum=0.9, centered=True,
+                                                      weight_decay=0.1))])
+def test_float32_preserved(backend, name, kw):
+    prob = _problem(1)
+    W, b = Parameter(B.to_device(prob["W"].copy())), Parameter(B.to_device(prob["b"].copy()))
+    data_w = W.data
+    opt = getattr(optim, name)([W, b], **kw)
+    for _ in range(3):
+        opt.zero_grad()
+        _ours_loss(prob, W, b).backward()
+        opt.step()
+    assert W.data is data_w, "the update must be in place (module state dicts alias p.data)"
+    assert W.dtype == np.float32 and b.dtype == np.float32
+    for state in opt.state.values():
+        for key, value in state.items():
+            if B.is_array(value):
+                assert value.dtype == np.float32, key
+
+
+def test_param_groups_with_own_hyperparameters(backend, torch):
+    prob = _problem(2)
+    W, b = Parameter(B.to_device(prob["W"].copy())), Parameter(B.to_device(prob["b"].copy()))
+    opt = optim.SGD([{"params": [W]}, {"params": [b], "lr": 0.5}], lr=0.1, momentum=0.9)
+    assert [g["lr"] for g in opt.param_groups] == [0.1, 0.5]
+    assert opt.param_groups[1]["momentum"] == 0.9  # filled from the defaults
+    Wt = torch.from_numpy(prob["W"].copy()).requires_grad_(True)
+    bt = torch.from_numpy(prob["b"].copy()).requires_grad_(True)
+    opt_t = torch.optim.SGD([{"params": [Wt]}, {"params": [bt], "lr": 0.5}], lr=0.1, momentum=0.9)
+    for _ in range(5):
+        opt.zero_grad()
+        _ours_loss(prob, W, b).backward()
+        opt.step()
+        opt_t.zero_grad()
+        _torch_loss(torch, prob, Wt, bt).backward()
+        opt_t.step()
+    np.testing.assert_allclose(b.numpy(), bt.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(W.numpy(), Wt.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_zero_grad_sets_none(backend):
+    p = Parameter(B.to_device(np.ones(3, "f4")))
+    opt = optim.Adam([p])
+    (p * p).sum().backward()
+    assert p.grad is not None
+    opt.zero_grad()
+    assert p.grad is None
+    opt.step()  # no gradient: nothing happens, no state
+    np.testing.assert_array_equal(p.numpy(), np.ones(3, "f4"))
+    assert opt.state == {}
+
+
+def test_step_with_closure(backend):
+    p = Parameter(B.to_device(np.array([2.0, -1.0], "f4")))
+    opt = optim.SGD([p], lr=0.25)
+
+    def closure():
+        opt.zero_grad()
+        loss = (p * p).sum()
+        loss.backward()
+        return loss
+
+    loss = opt.step(closure)
+    assert loss.item() == pytest.approx(5.0)
+    np.testing.assert_allclose(p.numpy(), [1.0, -0.5])  # θ − 0.25·2θ
+
+
+@pytest.mark.parametrize("name,kw", [("SGD", dict(lr=0.05, momentum=0.9, nesterov=True)),
+                                     ("Adam", dict(lr=0.01, betas=(0.5, 0.9), amsgrad=True)),
+                                     ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True))])
+def test_state_dict_round_trip_continues_identically(backend, tmp_path, name, kw):
+    prob = _problem(3)
+
+    def fresh():
+        return Parameter(B.to_device(prob["W"].copy())), Parameter(B.to_device(prob["b"].copy()))
+
+    def run(opt, W, b, n):
+        for _ in range(n):
+            opt.zero_grad()
+            _ours_loss(prob, W, b).backward()
+            opt.step()
+
+    W, b = fresh()
+    opt = getattr(optim, name)([W, b], **kw)
+    run(opt, W, b, 10)
+    tinygan.save({"params": [W.data, b.data], "opt": opt.state_dict()}, tmp_path / "ck.npz")
+
+    # a new optimiser with different hyperparameters picks up the saved ones and the state
+    W2, b2 = fresh()
+    ck = tinygan.load(tmp_path / "ck.npz")
+    W2.data, b2.data = B.to_device(ck["params"][0]), B.to_device(ck["params"][1])
+    opt2 = getattr(optim, name)([W2, b2], lr=123.0)
+    opt2.load_state_dict(ck["opt"])
+    assert opt2.param_groups[0]["lr"] == kw["lr"]
+    run(opt, W, b, 10)
+    run(opt2, W2, b2, 10)
+    np.testing.assert_array_equal(W.numpy(), W2.numpy())
+    np.testing.assert_array_equal(b.numpy(), b2.numpy())
+    # loading copied the arrays: the two optimisers do not share state
+    s1, s2 = opt.state[id(W)], opt2.state[id(W2)]
+    assert all(s1[k] is not s2[k] for k in s1 if B.is_array(s1[k]))
+
+
+def test_state_dict_layout_is_pytorch_like(backend):
+    W, b = Parameter(B.to_device(np.ones((2, 3), "f4"))), Parameter(B.to_device(np.ones(3, "f4")))
+    opt = optim.Adam([W, b], lr=0.1)
+    (W.sum() + b.sum()).backward()
+    opt.step()
+    sd = opt.state_dict()
+    assert set(sd) == {"state", "param_groups"}
+    assert sd["param_groups"][0]["params"] == [0, 1]
+    assert sd["param_groups"][0]["betas"] == (0.9, 0.999)
+    assert set(sd["state"]) == {0, 1}
+    assert set(sd["state"][0]) == {"step", "exp_avg", "exp_avg_sq"}
+    assert sd["state"][0]["step"] == 1
+
+
+def test_load_state_dict_errors(backend):
+    W = Parameter(B.to_device(np.ones((2, 3), "f4")))
+    opt = optim.SGD([W], lr=0.1, momentum=0.9)
+    W.sum().backward()
+    opt.step()
+    sd = opt.state_dict()
+    other = optim.SGD([Parameter(B.to_device(np.ones(3, "f4")))], lr=0.1, momentum=0.9)
+    with pytest.raises(ValueError, match=r"momentum_buffer.*\(2, 3\).*\(3,\)"):
+        other.load_state_dict(sd)
+    two = optim.SGD([Parameter(B.to_device(np.ones(3, "f4"))),
+                     Parameter(B.to_device(np.ones(3, "f4")))], lr=0.1)
+    with pytest.raises(ValueError, match="group 0 has 1 parameter"):
+        two.load_state_dict(sd)
+    with pytest.raises(ValueError, match="'state' and 'param_groups'"):
+        opt.load_state_dict({"foo": 1})
+
+
+@pytest.mark.parametrize("make,match", [
+    (lambda p: optim.SGD(p, lr=-0.1), r"SGD: invalid lr=-0.1"),
+    (lambda p: optim.SGD(p, lr=0.1, nesterov=True), r"nesterov.*momentum > 0"),
+    (lambda p: optim.SGD(p, lr=0.1, momentum=-1), r"invalid momentum=-1"),
+    (lambda p: optim.Adam(p, betas=(1.0, 0.9)), r"Adam: invalid beta1=1.0 \(must be in \[0, 1\)"),
+    (lambda p: optim.Adam(p, betas=(0.9, -0.1)), r"invalid beta2=-0.1"),
+    (lambda p: optim.Adam(p, eps=-1e-8), r"invalid eps"),
+    (lambda p: optim.Adam(p, weight_decay=-1), r"invalid weight_decay=-1"),
+    (lambda p: optim.RMSprop(p, alpha=1.5), r"RMSprop: invalid alpha=1.5"),
+    (lambda p: optim.Adam([], lr=0.1), r"empty parameter list"),
+    (lambda p: optim.Adam(p + p), r"appears twice"),
+    (lambda p: optim.Adam([{"params": p}, {"params": p}]), r"more than one parameter group"),
+])
+def test_argument_validation(make, match):
+    p = [Parameter(np.ones(2, "f4"))]
+    with pytest.raises(ValueError, match=match):
+        make(p)
+
+
+def test_type_errors():
+    with pytest.raises(TypeError, match="single Tensor"):
+        optim.SGD(Parameter(np.ones(2, "f4")), lr=0.1)
+    with pytest.raises(TypeError, match="not a Tensor"):
+        optim.SGD([np.ones(2, "f4")], lr=0.1)
+    x = Parameter(np.ones(2, "f4"))
+    with pytest.raises(ValueError, match="non-leaf"):
+        optim.SGD([x * 2.0], lr=0.1)

@@ -1,0 +1,74 @@
+"""Adam (Kingma & Ba, 2015, Algorithm 1), written as PyTorch computes it.
+
+Step t (counted per parameter) with gradient g:
+
+    g ← g + λ θ                                        (L2 weight_decay λ, not AdamW)
+    m ← m + (1 − β1)(g − m)          = β1 m + (1 − β1) g
+    v ← β2 v + (1 − β2) g²
+    v̂max ← max(v̂max, v)                                 (amsgrad only; used instead of v)
+    θ ← θ − (lr / (1 − β1ᵗ)) · m / (sqrt(v) / sqrt(1 − β2ᵗ) + ε)
+
+The bias corrections are Python floats (double precision, as in PyTorch's
+scalar path) and ε is added *after* dividing by sqrt(1 − β2ᵗ) — PyTorch's
+placement, which differs slightly from the paper's ε̂ and matters for exact
+trajectories.  DCGAN uses lr 2e-4, β1 = 0.5; WGAN-GP lr 1e-4, β = (0, 0.9).
+"""
+from __future__ import annotations
+
+from .. import backend as B
+from .optimizer import Optimizer
+
+
+def lerp_(a, b, w: float) -> None:
+    """a ← a + w (b − a) in place, with the two-sided formula ATen's ``lerp`` uses
+    (|w| < 0.5: from a; otherwise from b), so rounding matches PyTorch."""
+    if abs(w) < 0.5:
+        a += w * (b - a)
+    else:
+        d = b - a
+        d *= -(1.0 - w)
+        d += b
+        a[...] = d
+
+
+class Adam(Optimizer):
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 0.0, amsgrad: bool = False):
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
+                                      weight_decay=weight_decay, amsgrad=amsgrad))
+
+    def _validate(self, group):
+        self._check_common(group)
+        betas = group["betas"]
+        self._check(len(betas) == 2, "betas", betas, "must be a pair (beta1, beta2)")
+        for i, b in enumerate(betas):
+            self._check(0.0 <= b < 1.0, f"beta{i + 1}", b, "must be in [0, 1)")
+
+    def _update(self, p, g, state, group):
+        lr, eps, wd = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
+        beta1, beta2 = (float(b) for b in group["betas"])
+        if not state:
+            xp = B.array_module(p)
+            state["step"] = 0
+            state["exp_avg"] = xp.zeros_like(p)
+            state["exp_avg_sq"] = xp.zeros_like(p)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = xp.zeros_like(p)
+        state["step"] += 1
+        t = state["step"]
+        if wd != 0:
+            g = g + wd * p
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        lerp_(m, g, 1.0 - beta1)
+        v *= beta2
+        v += (1.0 - beta2) * g * g
+        step_size = lr / (1.0 - beta1 ** t)
+        bias_correction2_sqrt = (1.0 - beta2 ** t) ** 0.5
+        if group["amsgrad"]:
+            vmax = state.setdefault("max_exp_avg_sq", B.array_module(p).zeros_like(p))
+            B.array_module(p).maximum(vmax, v, out=vmax)
+            v = vmax
+        denom = B.array_module(p).sqrt(v)
+        denom /= bias_correction2_sqrt
+        denom += eps
+        p -= step_size * m / denom
