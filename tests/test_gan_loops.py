@@ -1,0 +1,245 @@
+"""The training loops (a few steps each, on NumPy and on the CuPy stand-in) and their plumbing:
+Algorithm 1's step counts, instance noise, clipping, the gradient penalty, resume, NaN handling."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+from tinygan import backend as B
+from tinygan.gan import loops
+from tinygan.gan.config import make_config
+from tinygan.gan.train import (Trainer, TrainingDiverged, build_models, build_optimizer,
+                               load_checkpoint, make_data, train)
+
+TINY = dict(hidden=(16, 16), batch_size=16, n_samples=200, sample_every=0, log_every=1,
+            checkpoint_every=2, progress=False, figures=False)
+
+
+def _rows(out):
+    with open(os.path.join(out, "metrics.jsonl")) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def _trainer(cfg, out):
+    B.set_backend(cfg.backend)
+    B.manual_seed(cfg.seed)
+    data = make_data(cfg)
+    G, D = build_models(cfg, data.shape)
+    os.makedirs(out, exist_ok=True)
+    return Trainer(cfg, G, D, build_optimizer(cfg, G.parameters()),
+                   build_optimizer(cfg, D.parameters()), data, out)
+
+
+class _Counts:
+    """Wraps a trainer's services to count what one run of a loop draws and steps."""
+
+    def __init__(self, t):
+        self.real = self.noise = self.d_steps = self.g_steps = 0
+        real, noise, step_d, step_g = t.real, t.noise, t.opt_d.step, t.opt_g.step
+        t.real = lambda m=None: (setattr(self, "real", self.real + 1), real(m))[1]
+        t.noise = lambda m=None: (setattr(self, "noise", self.noise + 1), noise(m))[1]
+        t.opt_d.step = lambda: (setattr(self, "d_steps", self.d_steps + 1), step_d())[1]
+        t.opt_g.step = lambda: (setattr(self, "g_steps", self.g_steps + 1), step_g())[1]
+
+
+@pytest.mark.parametrize("model,extra", [
+    ("gan", {}),
+    ("gan", {"instance_noise": 0.5, "saturating": True}),
+    ("wgan", {"critic_warmup": False}),
+    ("wgan-gp", {}),
+])
+def test_every_loop_trains_a_few_steps(backend, tmp_path, model, extra):
+    cfg = make_config(model, data="ring8", steps=3, backend=backend, out=str(tmp_path / "run"),
+                      **TINY, **extra)
+    summary = train(cfg)
+    rows = _rows(cfg.out)
+    assert [r["step"] for r in rows] == [1, 2, 3]
+    keys = {"loss_d", "loss_g", "d_real", "d_fake", "samples_per_s"}
+    if model in ("wgan", "wgan-gp"):
+        keys |= {"wasserstein"}
+    if model == "wgan-gp":
+        keys |= {"gp"}
+    if extra.get("instance_noise"):
+        keys |= {"sigma"}
+    assert keys <= set(rows[-1])
+    assert all(np.isfinite(r["loss_d"]) and np.isfinite(r["loss_g"]) for r in rows)
+    samples = np.load(os.path.join(cfg.out, "samples.npy"))
+    assert samples.shape == (200, 2) and samples.dtype == np.float32
+    assert {"modes", "high_quality"} <= set(summary["metrics"])
+    for name in ("config.json", "checkpoint.npz", "summary.json"):
+        assert os.path.exists(os.path.join(cfg.out, name)), name
+    ckpt = load_checkpoint(os.path.join(cfg.out, "checkpoint.npz"))
+    assert ckpt["step"] == 3 and ckpt["config"]["model"] == model
+
+
+@pytest.mark.parametrize("model,k_name,k", [("gan", "k", 3), ("wgan-gp", "n_critic", 2)])
+def test_algorithm_1_step_counts(tmp_path, model, k_name, k):
+    """k D-steps per iteration, each on fresh m data + m noise samples; then one G step."""
+    cfg = make_config(model, data="ring8", steps=4, **{k_name: k}, **TINY)
+    t = _trainer(cfg, str(tmp_path))
+    counts = _Counts(t)
+    d_before = [p.data.copy() for p in t.D.parameters()]
+    t.run(loops.LOOPS[model])
+    assert counts.d_steps == 4 * k and counts.real == 4 * k
+    assert counts.g_steps == 4 and counts.noise == 4 * (k + 1)
+    changed = [not np.array_equal(a, p.data) for a, p in zip(d_before, t.D.parameters())]
+    # every D weight moves, except (for a critic) the output bias: E f(G(z)) − E f(x) and
+    # the penalty do not depend on it, so its gradient is exactly zero
+    assert all(changed[:-1]) and (changed[-1] or model == "wgan-gp")
+
+
+def test_generator_step_leaves_d_without_gradient(tmp_path):
+    cfg = make_config("gan", data="ring8", steps=1, **TINY)
+    t = _trainer(cfg, str(tmp_path))
+    seen = {}
+    step_d, step_g = t.opt_d.step, t.opt_g.step
+
+    def spy_d():
+        step_d()
+        seen["after_d"] = [p.grad for p in t.D.parameters()]
+
+    def spy_g():
+        seen["at_g"] = [p.grad for p in t.D.parameters()]
+        seen["d_requires_grad"] = [p.requires_grad for p in t.D.parameters()]
+        step_g()
+    t.opt_d.step, t.opt_g.step = spy_d, spy_g
+    t.run(loops.train_gan)
+    # the generator's backward went through D but added nothing to D's gradients
+    assert all(a is b for a, b in zip(seen["after_d"], seen["at_g"]))
+    assert not any(seen["d_requires_grad"])
+    assert all(p.requires_grad for p in t.D.parameters())  # unfrozen afterwards
+
+
+def test_wgan_clips_every_critic_weight_and_follows_the_100_step_rule(tmp_path):
+    cfg = make_config("wgan", data="ring8", steps=2, clip=0.01, lr=0.1, **TINY)
+    t = _trainer(cfg, str(tmp_path))
+    counts = _Counts(t)
+    t.run(loops.train_wgan)
+    assert counts.d_steps == 200  # steps 0 and 1 are among the first 25: 100 critic steps each
+    for p in t.D.parameters():
+        assert np.abs(p.data).max() <= 0.01 + 1e-9
+    assert np.abs(np.concatenate([p.data.ravel() for p in t.D.parameters()])).max() \
+        == pytest.approx(0.01)  # lr 0.1 pushes weights to the clip boundary
+    sched = [loops.critic_iterations(s, cfg) for s in (0, 24, 25, 26, 499, 500, 501, 1000)]
+    assert sched == [100, 100, 5, 5, 5, 100, 5, 100]
+    cfg.critic_warmup = False
+    assert loops.critic_iterations(0, cfg) == 5
+
+
+def test_instance_noise_sigma_anneals_linearly_to_zero(tmp_path):
+    cfg = make_config("gan", data="ring8", steps=5, instance_noise=1.0, noise_anneal_steps=4,
+                      **TINY)
+    train(cfg.__class__(**{**cfg.__dict__, "out": str(tmp_path / "r")}))
+    sigmas = [r["sigma"] for r in _rows(str(tmp_path / "r"))]
+    assert sigmas == pytest.approx([1.0, 0.75, 0.5, 0.25, 0.0])
+
+
+def test_instance_noise_reaches_d_inputs(backend):
+    x = loops.add_instance_noise.__globals__["Tensor"](B.to_device(np.zeros((4000, 2),
+                                                                             np.float32)))
+    noisy = B.to_numpy(loops.add_instance_noise(x, 0.3).data)
+    assert noisy.dtype == np.float32 and abs(noisy.std() - 0.3) < 0.02
+    assert loops.add_instance_noise(x, 0.0) is x
+
+
+def test_wgan_gp_penalty_is_logged_and_lambda_defaults_per_data(tmp_path):
+    assert make_config("wgan-gp", data="ring8").gp_lambda == 0.1   # Gulrajani's gan_toy.py
+    assert make_config("wgan-gp", data="mnist").gp_lambda == 10.0  # the paper
+    cfg = make_config("wgan-gp", data="ring8", steps=2, gp_lambda=10.0, out=str(tmp_path / "r"),
+                      **TINY)
+    train(cfg)
+    rows = _rows(cfg.out)
+    assert all(r["gp"] >= 0 for r in rows)
+    # L_D = (E f(G(z)) − E f(x)) + λ·gp and the logged estimate is −(E f(G(z)) − E f(x))
+    assert rows[-1]["loss_d"] == pytest.approx(-rows[-1]["wasserstein"] + 10.0 * rows[-1]["gp"],
+                                               rel=1e-4, abs=1e-5)
+
+
+@pytest.mark.parametrize("model", ["gan", "wgan-gp"])
+def test_resume_gives_bitwise_identical_samples(tmp_path, model):
+    opts = dict(TINY, checkpoint_every=100)
+    full = make_config(model, data="ring8", steps=6, out=str(tmp_path / "full"), **opts)
+    train(full)
+    half = make_config(model, data="ring8", steps=3, out=str(tmp_path / "half"), **opts)
+    train(half)
+    more = make_config(model, data="ring8", steps=6, out=str(tmp_path / "half"), **opts)
+    train(more, resume=True)
+    a = np.load(tmp_path / "full" / "samples.npy")
+    b = np.load(tmp_path / "half" / "samples.npy")
+    assert np.array_equal(a, b)
+    ca, cb = (load_checkpoint(str(tmp_path / d / "checkpoint.npz")) for d in ("full", "half"))
+    for net in ("G", "D"):
+        for key in ca[net]:
+            assert np.array_equal(ca[net][key], cb[net][key]), (net, key)
+    assert [r["step"] for r in _rows(str(tmp_path / "half"))] == list(range(1, 7))
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the overflow is the point of the test
+def test_nan_stops_with_the_step_and_keeps_the_last_good_checkpoint(tmp_path):
+    cfg = make_config("gan", data="ring8", steps=50, lr=1e30, momentum=0.0,
+                      out=str(tmp_path / "r"), **dict(TINY, checkpoint_every=1))
+    with pytest.raises(TrainingDiverged, match=r"diverged at step (\d+)") as info:
+        train(cfg)
+    step = info.value.step
+    assert 1 <= step < 50 and f"step {step}" in str(info.value)
+    ckpt = load_checkpoint(os.path.join(cfg.out, "checkpoint.npz"))
+    assert ckpt["step"] < step
+    for net in ("G", "D"):
+        assert all(np.isfinite(v).all() for v in ckpt[net].values())
+    assert _rows(cfg.out)[-1]["event"] == "diverged"
+    assert not os.path.exists(os.path.join(cfg.out, "samples.npy"))
+
+
+def _fake_idx_dir(path, n=40):
+    from tinygan.data.idx import write_idx
+    rng = np.random.default_rng(0)
+    os.makedirs(path, exist_ok=True)
+    write_idx(os.path.join(path, "train-images-idx3-ubyte.gz"),
+              rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
+    write_idx(os.path.join(path, "train-labels-idx1-ubyte.gz"),
+              rng.integers(0, 10, (n,), dtype=np.uint8))
+    return str(path)
+
+
+@pytest.mark.parametrize("model", ["dcgan", "wgan-gp"])
+def test_image_loops_on_tiny_dcgan(backend, tmp_path, model):
+    data_dir = _fake_idx_dir(tmp_path / "idx")
+    cfg = make_config(model, data="mnist", data_dir=data_dir, steps=2, batch_size=8, ngf=2,
+                      ndf=2, z_dim=4, n_samples=10, sample_every=0, log_every=1,
+                      backend=backend, progress=False, out=str(tmp_path / "run"),
+                      figures=backend == "numpy",
+                      **({"n_critic": 2} if model == "wgan-gp" else {}))
+    train(cfg)
+    samples = np.load(tmp_path / "run" / "samples.npy")
+    assert samples.shape == (10, 1, 28, 28) and samples.dtype == np.float32
+    assert samples.min() >= -1 and samples.max() <= 1
+    if backend == "numpy":
+        assert os.path.exists(tmp_path / "run" / "samples.png")
+
+
+def test_epochs_set_the_number_of_steps(tmp_path):
+    data_dir = _fake_idx_dir(tmp_path / "idx", n=40)
+    cfg = make_config("gan", data="mnist", data_dir=data_dir, epochs=1, batch_size=8,
+                      hidden=(8,), z_dim=4, n_samples=4, sample_every=0, progress=False,
+                      figures=False,
+                      out=str(tmp_path / "run"))
+    assert train(cfg)["steps"] == 5  # 40 images / (k = 1 minibatch of 8 per step)
+
+
+def test_gan_on_shared_mnist_subset(mnist_dir, tmp_path):
+    cfg = make_config("gan", data="mnist", data_dir=mnist_dir, steps=2, batch_size=16,
+                      hidden=(16,), z_dim=8, n_samples=16, sample_every=0, progress=False,
+                      figures=False,
+                      out=str(tmp_path / "run"))
+    train(cfg)
+    assert np.load(tmp_path / "run" / "samples.npy").shape == (16, 1, 28, 28)
+
+
+def test_figures_in_the_run_folder(tmp_path):
+    cfg = make_config("wgan-gp", data="ring8", steps=2, out=str(tmp_path / "r"),
+                      **dict(TINY, figures=True, sample_every=1))
+    summary = train(cfg)
+    for name in ("samples.png", "samples_000001.png", "losses.png"):
+        assert os.path.getsize(os.path.join(cfg.out, name)) > 1000, name
+    assert os.path.join(cfg.out, "samples.png") in summary["figures"]

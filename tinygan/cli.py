@@ -1,0 +1,274 @@
+"""The ``tinygan`` command line (also ``python -m tinygan``).
+
+    tinygan train MODEL [options]     MODEL: gan, dcgan, wgan, wgan-gp
+    tinygan sample CHECKPOINT -n N --out FILE(.png|.npy)
+    tinygan demo [--out DIR] [--quick]
+
+Each model has its own ``--help`` (``tinygan train wgan --help``) showing that
+paper's defaults.  Bad options print one line, ``tinygan: error: ...``, and
+exit with status 2; a diverged run (NaN/inf loss) exits with status 1.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .gan.config import DATASETS, MODELS, ConfigError, TrainConfig, describe_defaults
+
+EXIT_BAD_OPTION, EXIT_DIVERGED = 2, 1
+
+_MODEL_HELP = {
+    "gan": "Goodfellow et al. 2014, Algorithm 1 (MLPs; --instance-noise for Sønderby et al.)",
+    "dcgan": "Radford et al. 2015: convolutional GAN on images",
+    "wgan": "Arjovsky et al. 2017: Wasserstein GAN with weight clipping",
+    "wgan-gp": "Gulrajani et al. 2017: Wasserstein GAN with gradient penalty",
+}
+
+
+class UsageError(Exception):
+    """A command-line mistake: printed as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but errors are one line (no usage block) and raise instead of exiting."""
+
+    def error(self, message):
+        raise UsageError(message)
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _non_negative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def _non_negative_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text}")
+    return value
+
+
+def _int_list(text):
+    try:
+        values = tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated widths like 512,512,512, "
+                                         f"got {text!r}") from None
+    if not values or min(values) <= 0:
+        raise argparse.ArgumentTypeError(f"widths must be positive integers, got {text!r}")
+    return values
+
+
+def _betas(text):
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 2 or not all(0 <= b < 1 for b in values):
+        raise argparse.ArgumentTypeError(f"expected two numbers in [0, 1) like 0.5,0.999, "
+                                         f"got {text!r}")
+    return values
+
+
+def _add_train_options(p: argparse.ArgumentParser, model: str) -> None:
+    d = describe_defaults(model)
+    gan_like = model in ("gan", "dcgan")
+    p.add_argument("--data", choices=DATASETS, default=None,
+                   help="training data (default: mnist for dcgan, ring8 otherwise)")
+    p.add_argument("--data-dir", default=None,
+                   help="folder with the four MNIST-format IDX files (default: the cache, "
+                        "$TINYGAN_DATA or ~/.cache/tinygan)")
+    p.add_argument("--download", action="store_true",
+                   help="download missing MNIST/Fashion-MNIST files (checksums verified)")
+    length = p.add_mutually_exclusive_group()
+    length.add_argument("--steps", type=_positive_int, default=None,
+                        help=f"generator iterations (default: {d['steps']})")
+    length.add_argument("--epochs", type=_positive_float, default=None,
+                        help="length in passes of D over the training images (images only)")
+    p.add_argument("--batch-size", type=_positive_int, default=None,
+                   help=f"minibatch size m (default: {d['batch_size']})")
+    p.add_argument("--optimizer", choices=("sgd", "adam", "rmsprop"), default=None,
+                   help=f"optimiser of both networks (default: {d['optimizer']})")
+    p.add_argument("--lr", type=_positive_float, default=None,
+                   help=f"learning rate (default: {d['lr']})")
+    p.add_argument("--betas", type=_betas, default=None,
+                   help=f"Adam betas (default: {','.join(map(str, d['betas']))})")
+    p.add_argument("--momentum", type=_non_negative_float, default=None,
+                   help=f"SGD momentum (default: {d['momentum']})")
+    if gan_like:
+        p.add_argument("--k", type=_positive_int, default=None,
+                       help=f"discriminator steps per generator step (default: {d['k']})")
+        p.add_argument("--instance-noise", metavar="SIGMA0", type=_non_negative_float,
+                       default=None, help="add N(0, σ²) to D's inputs, σ annealed linearly "
+                                          "from SIGMA0 to 0 (default: 0, off)")
+        p.add_argument("--noise-anneal-steps", type=_positive_int, default=None,
+                       help="steps over which σ reaches 0 (default: all the steps)")
+        p.add_argument("--saturating", action="store_true", default=None,
+                       help="minimax generator loss log(1 − D(G(z))) instead of −log D(G(z))")
+    else:
+        p.add_argument("--n-critic", type=_positive_int, default=None,
+                       help=f"critic steps per generator step (default: {d['n_critic']}"
+                            + (", 100 for the first 25 and every 500th generator step)"
+                               if model == "wgan" else ")"))
+    if model == "wgan":
+        p.add_argument("--clip", type=_positive_float, default=None,
+                       help="critic weights clipped to [-c, c] (default: 0.01)")
+        p.add_argument("--no-warmup", dest="critic_warmup", action="store_false", default=None,
+                       help="always n_critic critic steps (skip the 100-step rule)")
+    if model == "wgan-gp":
+        p.add_argument("--gp-lambda", type=_non_negative_float, default=None,
+                       help=f"gradient-penalty weight λ (default: {d['gp_lambda']}: the "
+                            "paper's 10 for images, 0.1 as in Gulrajani's 2-D toy script)")
+    p.add_argument("--arch", choices=("mlp", "dcgan"), default=None,
+                   help=f"network family (default: {d['arch']})")
+    p.add_argument("--hidden", type=_int_list, default=None,
+                   help=f"MLP hidden widths (default: {','.join(map(str, (512, 512, 512)))} "
+                        f"toy, 1200,1200 images)")
+    p.add_argument("--z-dim", type=_positive_int, default=None,
+                   help=f"noise dimension (default: {d['z_dim']})")
+    p.add_argument("--ngf", type=_positive_int, default=None,
+                   help="DCGAN generator base width (default: 64)")
+    p.add_argument("--ndf", type=_positive_int, default=None,
+                   help="DCGAN discriminator base width (default: 64)")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: 0)")
+    p.add_argument("--backend", choices=("numpy", "cupy"), default=None,
+                   help="array library (default: numpy; cupy needs an NVIDIA GPU)")
+    p.add_argument("--out", default=None,
+                   help="run folder (default: runs/MODEL-DATA)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run in --out from its checkpoint")
+    p.add_argument("--log-every", type=_positive_int, default=None,
+                   help="steps between metrics.jsonl rows (default: 50)")
+    p.add_argument("--sample-every", type=_non_negative_int, default=None,
+                   help="steps between sample figures, 0 = only at the end (default: 1000)")
+    p.add_argument("--checkpoint-every", type=_positive_int, default=None,
+                   help="steps between checkpoints (default: 500)")
+    p.add_argument("--n-samples", type=_positive_int, default=None,
+                   help="rows of samples.npy (default: 2500 toy, 1000 images)")
+    p.add_argument("--progress", dest="progress", action="store_true", default=None,
+                   help="force the progress bar on (default: only on a terminal)")
+    p.add_argument("--quiet", dest="progress", action="store_false",
+                   help="no progress bar")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="tinygan", description="The classic GAN family on a from-scratch "
+                     "NumPy/CuPy engine.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+    train = sub.add_parser("train", help="train a model",
+                           description="Train MODEL; `tinygan train MODEL --help` lists its "
+                                       "options and the paper's defaults.")
+    models = train.add_subparsers(dest="model", metavar="MODEL", parser_class=_Parser)
+    models.required = True
+    for model in MODELS:
+        p = models.add_parser(model, help=_MODEL_HELP[model], description=_MODEL_HELP[model],
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+        _add_train_options(p, model)
+    sample = sub.add_parser("sample", help="draw samples from a trained generator")
+    sample.add_argument("checkpoint", help="checkpoint.npz of a run (or its folder)")
+    sample.add_argument("-n", type=_positive_int, default=64, help="number of samples (default 64)")
+    sample.add_argument("--out", required=True, help="output file: .png (grid/scatter) or .npy")
+    sample.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
+    sample.add_argument("--backend", choices=("numpy", "cupy"), default="numpy",
+                        help="array library (default: numpy)")
+    demo = sub.add_parser("demo", help="train the GAN family on built-in data (a few minutes)")
+    demo.add_argument("--out", default="tinygan-demo", help="output folder (default: tinygan-demo)")
+    demo.add_argument("--quick", action="store_true", help="a much shorter smoke run")
+    return parser
+
+
+_NOT_CONFIG = ("command", "model", "resume")
+
+
+def config_from_args(args) -> TrainConfig:
+    """The options the user gave (argparse leaves the others None), unresolved.
+
+    ``cfg.extra["explicit"]`` lists them, so that ``--resume`` can tell a
+    changed setting from a default.
+    """
+    options = {k: v for k, v in vars(args).items() if k not in _NOT_CONFIG and v is not None}
+    if not options.get("download"):
+        options.pop("download", None)
+    cfg = TrainConfig(model=args.model, **options)
+    cfg.extra = {"explicit": sorted(options)}
+    return cfg
+
+
+def _cmd_train(args) -> int:
+    from .gan.train import train
+    cfg = config_from_args(args)
+    summary = train(cfg, resume=args.resume)
+    print(f"done: {summary['steps']} steps; run folder {summary['out']}")
+    metrics = summary.get("metrics") or {}
+    if "modes" in metrics:
+        print(f"modes captured {metrics['modes']}/{metrics['n_modes']} "
+              f"(strict {metrics['modes_strict']}), high quality "
+              f"{100 * metrics['high_quality']:.1f}%")
+    return 0
+
+
+def _cmd_sample(args) -> int:
+    from .gan.train import sample_to_file
+    path = sample_to_file(args.checkpoint, args.n, args.out, seed=args.seed, backend=args.backend)
+    print(f"wrote {args.n} samples to {path}")
+    return 0
+
+
+def _cmd_demo(args) -> int:
+    from .demo import run_demo
+    run_demo(args.out, quick=args.quick)
+    return 0
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``tinygan`` script; returns the exit status."""
+    from .backend import BackendError
+    from .gan.train import TrainingDiverged
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        return {"train": _cmd_train, "sample": _cmd_sample, "demo": _cmd_demo}[args.command](args)
+    except (UsageError, ConfigError, BackendError) as exc:
+        lines = str(exc).strip().splitlines() or [type(exc).__name__]
+        print(f"tinygan: error: {lines[0]}", file=sys.stderr)
+        return EXIT_BAD_OPTION
+    except TrainingDiverged as exc:
+        print(f"tinygan: {exc}", file=sys.stderr)
+        return EXIT_DIVERGED
+    except KeyboardInterrupt:
+        print("tinygan: interrupted; the last checkpoint is kept (continue with --resume)",
+              file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

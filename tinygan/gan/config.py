@@ -1,0 +1,251 @@
+"""Training configuration: one dataclass, with each paper's defaults per model.
+
+``make_config(model, data=..., **overrides)`` fills every option the user did
+not set (``None``) from :data:`PAPER_DEFAULTS` (per model) and
+:func:`data_defaults` (per data kind), then checks the combination; bad input
+raises :class:`ConfigError`, whose one-line message the command line prints.
+
+Sources of the defaults:
+
+* ``gan`` — Goodfellow et al. 2014, Algorithm 1: k = 1, SGD with momentum
+  (their MNIST run: lr 0.1, momentum 0.5, minibatch 100), non-saturating
+  generator loss (paper §3).
+* ``dcgan`` — Radford et al. 2015 §4: Adam lr 2e-4, β1 = 0.5, minibatch 128,
+  N(0, 0.02) init, z of 100 dims.
+* ``wgan`` — Arjovsky et al. 2017, Algorithm 1: RMSProp lr 5e-5, c = 0.01,
+  n_critic = 5, m = 64; 100 critic steps for the first 25 generator steps and
+  every 500th (their reference code).
+* ``wgan-gp`` — Gulrajani et al. 2017, Algorithm 1: λ = 10, n_critic = 5,
+  Adam lr 1e-4, β = (0.5, 0.9) (their code; the paper's table also lists β1 = 0), m = 64.
+  Their 2-D toy script (``gan_toy.py``) used λ = 0.1 and m = 256, so toy data
+  defaults to those.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Optional
+
+MODELS = ("gan", "dcgan", "wgan", "wgan-gp")
+TOY_DATA = ("ring8", "grid25", "swissroll", "gaussian1d")
+IMAGE_DATA = ("mnist", "fashion-mnist")
+DATASETS = TOY_DATA + IMAGE_DATA
+ARCHS = ("mlp", "dcgan")
+OPTIMIZERS = ("sgd", "adam", "rmsprop")
+BACKENDS = ("numpy", "cupy")
+
+
+class ConfigError(ValueError):
+    """A bad option or combination of options (the CLI prints it on one line, exit code 2)."""
+
+
+@dataclass
+class TrainConfig:
+    """Every knob of a training run.  ``None`` means "the paper's default" until resolved."""
+
+    model: str = "gan"
+    data: Optional[str] = None           # default: mnist for dcgan, ring8 otherwise
+    data_dir: Optional[str] = None
+    download: bool = False
+    steps: Optional[int] = None           # generator iterations (Algorithm 1's n)
+    epochs: Optional[float] = None        # alternative to steps for image data
+    batch_size: Optional[int] = None      # m
+    optimizer: Optional[str] = None
+    lr: Optional[float] = None
+    betas: Optional[tuple] = None         # Adam
+    momentum: Optional[float] = None      # SGD
+    alpha: float = 0.99                   # RMSProp decay
+    k: Optional[int] = None               # D steps per G step (GAN, DCGAN)
+    n_critic: Optional[int] = None        # critic steps per G step (WGAN, WGAN-GP)
+    critic_warmup: bool = True            # WGAN: 100 critic steps early on and every 500th
+    clip: float = 0.01                    # WGAN weight clipping c
+    gp_lambda: Optional[float] = None     # WGAN-GP λ
+    instance_noise: float = 0.0           # σ0 (GAN, DCGAN)
+    noise_anneal_steps: Optional[int] = None  # σ reaches 0 here (default: all the steps)
+    saturating: bool = False              # minimax generator loss instead of non-saturating
+    arch: Optional[str] = None
+    z_dim: Optional[int] = None
+    hidden: Optional[tuple] = None        # MLP widths (G and D)
+    ngf: int = 64
+    ndf: int = 64
+    seed: int = 0
+    backend: str = "numpy"
+    out: Optional[str] = None
+    log_every: int = 50
+    sample_every: int = 1000              # 0: only at the end
+    checkpoint_every: int = 500
+    n_samples: Optional[int] = None       # rows of samples.npy
+    progress: Optional[bool] = None       # None: a bar only on a terminal
+    figures: bool = True                  # PNGs in the run folder (tests switch them off)
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        for key in ("betas", "hidden"):
+            if d[key] is not None:
+                d[key] = list(d[key])
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        d = {k: v for k, v in d.items() if k in known}
+        for key in ("betas", "hidden"):
+            if d.get(key) is not None:
+                d[key] = tuple(d[key])
+        return cls(**d)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @property
+    def is_image(self) -> bool:
+        return self.data in IMAGE_DATA
+
+    @property
+    def is_wasserstein(self) -> bool:
+        return self.model in ("wgan", "wgan-gp")
+
+
+# Per-model paper defaults (see the module docstring for the sources).
+PAPER_DEFAULTS = {
+    "gan": dict(optimizer="sgd", lr=0.1, momentum=0.5, betas=(0.5, 0.999), batch_size=100, k=1),
+    "dcgan": dict(optimizer="adam", lr=2e-4, betas=(0.5, 0.999), momentum=0.0, batch_size=128,
+                  k=1),
+    "wgan": dict(optimizer="rmsprop", lr=5e-5, betas=(0.5, 0.999), momentum=0.0, batch_size=64,
+                 n_critic=5),
+    "wgan-gp": dict(optimizer="adam", lr=1e-4, betas=(0.5, 0.9), momentum=0.0, batch_size=64,
+                    n_critic=5),
+}
+
+
+def default_data(model: str) -> str:
+    return "mnist" if model == "dcgan" else "ring8"
+
+
+def data_defaults(model: str, data: str) -> dict:
+    """Defaults that depend on the kind of data (toy vectors or images)."""
+    image = data in IMAGE_DATA
+    d = {
+        "z_dim": 100 if image else 2,
+        "steps": 2000 if image else 5000,
+        # The 2-D toy default is 3 × 512 ReLU; the images' MLP is the original
+        # paper's two 1200-unit layers; DCGAN is the default image model for
+        # every loss except plain GAN (whose paper used MLPs).
+        "hidden": (1200, 1200) if image else (512, 512, 512),
+        "arch": "dcgan" if model == "dcgan" or (image and model != "gan") else "mlp",
+        "gp_lambda": 10.0 if image else 0.1,
+        "n_samples": 1000 if image else 2500,  # 2,500: the VEEGAN/PacGAN metric protocol
+    }
+    if model == "wgan-gp" and not image:
+        d["batch_size"] = 256  # Gulrajani's gan_toy.py
+    return d
+
+
+def describe_defaults(model: str) -> dict:
+    """Defaults of ``model`` for the help text: option → value (or 'images X, toy Y')."""
+    out = dict(PAPER_DEFAULTS[model])
+    toy, img = data_defaults(model, "ring8"), data_defaults(model, "mnist")
+    for key in set(toy) | set(img):
+        t, i = toy.get(key, out.get(key)), img.get(key, out.get(key))
+        out[key] = t if t == i else f"{i} for images, {t} toy"
+    return out
+
+
+def make_config(model: str, **options) -> TrainConfig:
+    """A resolved, validated :class:`TrainConfig`; ``options`` equal to None are defaults."""
+    if model not in MODELS:
+        raise ConfigError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
+    options = {k: v for k, v in options.items() if v is not None}
+    if "hidden" in options:
+        options["hidden"] = tuple(options["hidden"])
+    known = {f.name for f in dataclasses.fields(TrainConfig)}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise ConfigError(f"unknown option(s): {', '.join(unknown)}")
+    cfg = TrainConfig(model=model, **options)
+    return resolve(cfg)
+
+
+def resolve(cfg: TrainConfig) -> TrainConfig:
+    """Fill the ``None`` fields from the defaults, then validate."""
+    if cfg.model not in MODELS:
+        raise ConfigError(f"unknown model {cfg.model!r}; choose one of {', '.join(MODELS)}")
+    if cfg.data is None:
+        cfg.data = default_data(cfg.model)
+    if cfg.data not in DATASETS:
+        raise ConfigError(f"unknown data {cfg.data!r}; choose one of {', '.join(DATASETS)}")
+    defaults = dict(PAPER_DEFAULTS[cfg.model])
+    defaults.update(data_defaults(cfg.model, cfg.data))
+    if cfg.epochs is not None:
+        defaults.pop("steps")  # steps come from the epochs once the data size is known
+    for key, value in defaults.items():
+        if getattr(cfg, key) is None:
+            setattr(cfg, key, value)
+    if cfg.betas is not None:
+        cfg.betas = tuple(float(b) for b in cfg.betas)
+    if cfg.hidden is not None:
+        cfg.hidden = tuple(int(h) for h in cfg.hidden)
+    validate(cfg)
+    return cfg
+
+
+def _positive(cfg, name, kind=int, allow_none=False):
+    v = getattr(cfg, name)
+    if v is None and allow_none:
+        return
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0 \
+            or (kind is int and int(v) != v):
+        what = "a positive integer" if kind is int else "a positive number"
+        raise ConfigError(f"--{name.replace('_', '-')} must be {what}, got {v!r}")
+
+
+def validate(cfg: TrainConfig) -> None:
+    if cfg.steps is not None and cfg.epochs is not None:
+        raise ConfigError("give either --steps or --epochs, not both")
+    if cfg.epochs is not None and not cfg.is_image:
+        raise ConfigError(f"--epochs needs a finite dataset; {cfg.data!r} is sampled on the fly, "
+                          f"use --steps")
+    for name in ("batch_size", "z_dim", "ngf", "ndf", "log_every", "checkpoint_every",
+                 "n_samples"):
+        _positive(cfg, name)
+    _positive(cfg, "steps", allow_none=cfg.epochs is not None)
+    _positive(cfg, "epochs", kind=float, allow_none=True)
+    _positive(cfg, "noise_anneal_steps", allow_none=True)
+    for name in ("lr", "clip"):
+        _positive(cfg, name, kind=float)
+    if cfg.model in ("gan", "dcgan"):
+        _positive(cfg, "k")
+    else:
+        _positive(cfg, "n_critic")
+    if isinstance(cfg.sample_every, bool) or int(cfg.sample_every) != cfg.sample_every \
+            or cfg.sample_every < 0:
+        raise ConfigError(f"--sample-every must be a non-negative integer, "
+                          f"got {cfg.sample_every!r}")
+    if cfg.gp_lambda is None or cfg.gp_lambda < 0:
+        raise ConfigError(f"--gp-lambda must be non-negative, got {cfg.gp_lambda!r}")
+    if cfg.instance_noise < 0:
+        raise ConfigError(f"--instance-noise must be non-negative, got {cfg.instance_noise!r}")
+    if cfg.instance_noise > 0 and cfg.model not in ("gan", "dcgan"):
+        raise ConfigError(f"--instance-noise is an option of the gan and dcgan models, "
+                          f"not {cfg.model}")
+    if cfg.optimizer not in OPTIMIZERS:
+        raise ConfigError(f"unknown optimizer {cfg.optimizer!r}; choose one of "
+                          f"{', '.join(OPTIMIZERS)}")
+    if cfg.backend not in BACKENDS and cfg.backend != "standin":  # standin: tests only
+        raise ConfigError(f"unknown backend {cfg.backend!r}; choose one of {', '.join(BACKENDS)}")
+    if cfg.arch not in ARCHS:
+        raise ConfigError(f"unknown architecture {cfg.arch!r}; choose one of {', '.join(ARCHS)}")
+    if cfg.arch == "dcgan" and not cfg.is_image:
+        raise ConfigError(f"the {'dcgan model' if cfg.model == 'dcgan' else 'dcgan architecture'}"
+                          f" is an image model; data {cfg.data!r} is not images (use --data "
+                          f"mnist or fashion-mnist, or --arch mlp with another model)")
+    if cfg.model == "dcgan" and cfg.arch != "dcgan":
+        raise ConfigError("the dcgan model uses --arch dcgan; for an MLP GAN use the gan model")
+    if cfg.hidden is not None and (len(cfg.hidden) == 0 or min(cfg.hidden) <= 0):
+        raise ConfigError(f"--hidden must list positive widths, got {cfg.hidden!r}")
+    if cfg.betas is not None and (len(cfg.betas) != 2 or not all(0 <= b < 1 for b in cfg.betas)):
+        raise ConfigError(f"--betas must be two numbers in [0, 1), got {cfg.betas!r}")
+    if cfg.momentum is not None and not 0 <= cfg.momentum < 1:
+        raise ConfigError(f"--momentum must be in [0, 1), got {cfg.momentum!r}")
