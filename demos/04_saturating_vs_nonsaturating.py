@@ -1,0 +1,161 @@
+"""Demo 4 — saturating vs non-saturating generator loss (MATH.md §1; Goodfellow §3).
+
+With D = σ(a), the minimax loss log(1 − D(G(z))) has ∂/∂a = −D, which
+vanishes when D confidently rejects G's samples (D(G(z)) → 0, early in
+training); the non-saturating loss −log D(G(z)) has ∂/∂a = −(1 − D) ≈ −1
+there.  Part (a) measures both with the engine's autograd over a sweep of
+D(G(z)) and, through a real confident discriminator, w.r.t. G's output; part
+(b) trains the same GAN from the same seed with each loss (G by SGD with
+momentum, the paper's rule, so that the gradient's size is the step's size).
+
+    python demos/04_saturating_vs_nonsaturating.py [--out DIR] [--quick]
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _common as C  # noqa: E402
+
+import tinygan  # noqa: E402
+from tinygan import theory  # noqa: E402
+from tinygan.gan.losses import discriminator_loss, generator_loss  # noqa: E402
+
+NAME = "04_saturating_vs_nonsaturating"
+P_DATA = theory.gaussian(4.0, 0.5)
+
+
+def logit_gradients(d_values, saturating: bool) -> np.ndarray:
+    """|∂L_G/∂a_i| for a batch whose D(G(z_i)) are ``d_values``, by the engine's autograd.
+
+    L_G is a batch mean, so the per-sample derivative is N times the gradient.
+    """
+    d = np.asarray(d_values, dtype=np.float64)
+    a = C.T(np.log(d) - np.log1p(-d), requires_grad=True)      # a = logit(D)
+    g = tinygan.grad(generator_loss(a, saturating=saturating), a)
+    return np.abs(C.to_np(g)) * len(d)
+
+
+def confident_discriminator(steps=300, seed=0, m=256):
+    """G at initialisation and a D trained against it until it rejects G's samples."""
+    tinygan.manual_seed(seed)
+    g = C.mlp([1, 16, 1], act=lambda: tinygan.nn.Tanh())
+    d = C.mlp([1, 32, 32, 1])
+    rng = np.random.default_rng(seed)
+    opt = C.optimizer("Adam", d.parameters(), lr=1e-3, betas=(0.5, 0.999))
+    for _ in range(steps):
+        x = C.T(P_DATA.sample(m, rng))
+        with tinygan.no_grad():
+            fake = g(C.T(rng.standard_normal((m, 1))))
+        loss = discriminator_loss(d(x), d(fake))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return g, d
+
+
+def output_gradients(g, d, n=512, seed=5):
+    """Per-sample |∂L_G/∂G(z)| for both losses, with D(G(z)) for each sample."""
+    rng = np.random.default_rng(seed)
+    z = C.T(rng.standard_normal((n, 1)))
+    res = {}
+    for sat in (True, False):
+        fake = g(z)
+        logits = d(fake)
+        gx = tinygan.grad(generator_loss(logits, saturating=sat), fake)
+        res["sat" if sat else "ns"] = np.abs(C.to_np(gx)).ravel() * n
+        res["d"] = C.sigmoid_np(C.to_np(logits)).ravel()
+    return res
+
+
+def train_both(iters=600, seed=0, m=128, lr_g=0.02, pretrain_d=300):
+    """Same seed, same confident D at the start; G by SGD(momentum 0.9); returns the histories."""
+    out = {}
+    for sat in (True, False):
+        g, d = confident_discriminator(pretrain_d, seed)
+        rng = np.random.default_rng(seed + 1)
+        opt_d = C.optimizer("Adam", d.parameters(), lr=1e-3, betas=(0.5, 0.999))
+        opt_g = C.optimizer("SGD", g.parameters(), lr=lr_g, momentum=0.9)
+        w1, dg = [], []
+        for it in range(iters):
+            x = C.T(P_DATA.sample(m, rng))
+            z = C.T(rng.standard_normal((m, 1)))
+            loss_d = discriminator_loss(d(x), d(g(z).detach()))
+            opt_d.zero_grad()
+            loss_d.backward()
+            opt_d.step()
+            z = C.T(rng.standard_normal((m, 1)))
+            logits = d(g(z))
+            loss_g = generator_loss(logits, saturating=sat)
+            opt_g.zero_grad()
+            loss_g.backward()
+            opt_g.step()
+            if it % 10 == 0 or it == iters - 1:
+                samples = C.evaluate(g, np.random.default_rng(99).standard_normal((2000, 1)))
+                w1.append((it, theory.wasserstein1_samples_1d(
+                    samples, P_DATA.sample(2000, np.random.default_rng(98)))))
+                dg.append((it, float(np.mean(C.sigmoid_np(C.to_np(logits))))))
+        out["sat" if sat else "ns"] = dict(w1=np.array(w1), d_fake=np.array(dg))
+    return out
+
+
+@C.single_threaded
+def run(quick: bool = False, seed: int = 0):
+    d_sweep = np.logspace(-6, np.log10(0.999), 60)
+    sweep = dict(d=d_sweep, sat=logit_gradients(d_sweep, True), ns=logit_gradients(d_sweep, False))
+    at = np.array([1e-3])
+    ratio = float(logit_gradients(at, True)[0] / logit_gradients(at, False)[0])
+    g, d = confident_discriminator(300, seed)
+    outg = output_gradients(g, d)
+    hist = train_both(iters=400 if quick else 1500, seed=seed)
+    return dict(sweep=sweep, ratio_at_1e3=ratio, outg=outg, hist=hist)
+
+
+def plot(r, out):
+    import matplotlib.pyplot as plt
+    fig, axs = plt.subplots(1, 3, figsize=(15, 4))
+    s = r["sweep"]
+    axs[0].loglog(s["d"], s["sat"], "r.", label="saturating, engine autograd")
+    axs[0].loglog(s["d"], s["ns"], "b.", label="non-saturating, engine autograd")
+    axs[0].loglog(s["d"], theory.saturating_grad_logit(s["d"]), "r-", lw=0.8, label="D")
+    axs[0].loglog(s["d"], theory.nonsaturating_grad_logit(s["d"]), "b-", lw=0.8, label="1 − D")
+    axs[0].set_xlabel("D(G(z))"), axs[0].set_ylabel("|∂L_G / ∂a|  (a = D's logit)")
+    axs[0].set_title(f"at D = 1e-3: ratio sat/ns = {r['ratio_at_1e3']:.1e}")
+    axs[0].legend(fontsize=8)
+    o = r["outg"]
+    axs[1].loglog(o["d"], o["sat"], "r.", ms=3, label="saturating")
+    axs[1].loglog(o["d"], o["ns"], "b.", ms=3, label="non-saturating")
+    axs[1].set_xlabel("D(G(z)) for samples of the initial G"), axs[1].set_ylabel("|∂L_G/∂G(z)|")
+    axs[1].set_title("through a confident trained D")
+    axs[1].legend(fontsize=8)
+    for key, col, lab in (("sat", "r", "saturating"), ("ns", "b", "non-saturating")):
+        w = r["hist"][key]["w1"]
+        axs[2].plot(w[:, 0], w[:, 1], col, label=lab)
+    axs[2].set_xlabel("iteration"), axs[2].set_ylabel("W1(p_G, p_data)")
+    axs[2].set_title("same seed, same confident D at the start")
+    axs[2].legend(fontsize=8)
+    fig.tight_layout()
+    path = os.path.join(out, "saturating_vs_nonsaturating.png")
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def main(argv=None):
+    args = C.parse_args(NAME, __doc__.splitlines()[0], argv)
+    out = C.out_dir(args.out)
+    t = C.Timer()
+    r = run(args.quick, args.seed)
+    plot(r, out)
+    print(f"|dL/da| saturating / non-saturating at D(G(z)) = 1e-3: {r['ratio_at_1e3']:.2e}")
+    for k in ("sat", "ns"):
+        print(f"{k:>3}: W1 start {r['hist'][k]['w1'][0, 1]:.3f} -> end {r['hist'][k]['w1'][-1, 1]:.3f}")
+    print(f"figures in {out}  ({t})")
+    return r
+
+
+if __name__ == "__main__":
+    main()
