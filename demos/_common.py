@@ -23,6 +23,7 @@ matplotlib.use("Agg")  # headless: the demos only write PNG/GIF files
 
 import tinygan  # noqa: E402
 from tinygan import nn  # noqa: E402
+from tinygan.gan.loops import clip_weights  # noqa: E402,F401  (WGAN: w ← clip(w, −c, c))
 
 
 def parse_args(name: str, description: str, argv=None):
@@ -82,77 +83,7 @@ def sigmoid_np(a):
 # ---------------------------------------------------------------- optimisers
 def optimizer(kind: str, params, lr: float, **kw):
     """``tinygan.optim.<kind>`` (SGD / Adam / RMSprop, PyTorch API)."""
-    params = list(params)
-    try:
-        from tinygan import optim
-        cls = getattr(optim, kind)
-    except (ImportError, AttributeError):  # bootstrap only: the package is written in parallel
-        cls = {"SGD": _SGD, "Adam": _Adam, "RMSprop": _RMSprop}[kind]
-    return cls(params, lr=lr, **kw)
-
-
-class _Fallback:
-    def __init__(self, params, lr):
-        self.params, self.lr, self.t = list(params), lr, 0
-        self.s = [dict() for _ in self.params]
-
-    def zero_grad(self):
-        for p in self.params:
-            p.grad = None
-
-
-class _SGD(_Fallback):
-    def __init__(self, params, lr, momentum=0.0):
-        super().__init__(params, lr)
-        self.momentum = momentum
-
-    def step(self):
-        for p, s in zip(self.params, self.s):
-            if p.grad is None:
-                continue
-            g = p.grad.data
-            if self.momentum:
-                s["v"] = self.momentum * s.get("v", 0) + g
-                g = s["v"]
-            p.data = (p.data - self.lr * g).astype(p.dtype)
-
-
-class _Adam(_Fallback):
-    def __init__(self, params, lr, betas=(0.9, 0.999), eps=1e-8):
-        super().__init__(params, lr)
-        self.betas, self.eps = betas, eps
-
-    def step(self):
-        self.t += 1
-        b1, b2 = self.betas
-        for p, s in zip(self.params, self.s):
-            if p.grad is None:
-                continue
-            g = p.grad.data
-            s["m"] = b1 * s.get("m", 0) + (1 - b1) * g
-            s["v"] = b2 * s.get("v", 0) + (1 - b2) * g * g
-            mh, vh = s["m"] / (1 - b1 ** self.t), s["v"] / (1 - b2 ** self.t)
-            p.data = (p.data - self.lr * mh / (np.sqrt(vh) + self.eps)).astype(p.dtype)
-
-
-class _RMSprop(_Fallback):
-    def __init__(self, params, lr, alpha=0.99, eps=1e-8):
-        super().__init__(params, lr)
-        self.alpha, self.eps = alpha, eps
-
-    def step(self):
-        for p, s in zip(self.params, self.s):
-            if p.grad is None:
-                continue
-            g = p.grad.data
-            s["v"] = self.alpha * s.get("v", 0) + (1 - self.alpha) * g * g
-            p.data = (p.data - self.lr * g / (np.sqrt(s["v"]) + self.eps)).astype(p.dtype)
-
-
-def clip_weights(model, c: float) -> None:
-    """WGAN: clip every critic weight to [−c, c] after each critic step (MATH.md §4)."""
-    for p in model.parameters():
-        p.data = p.data.clip(-c, c)
+    return getattr(tinygan.optim, kind)(list(params), lr=lr, **kw)
 
 
 def single_threaded(fn):
