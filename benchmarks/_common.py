@@ -33,9 +33,6 @@ except Exception:  # pragma: no cover
 __all__ = ["torch", "set_threads", "machine_info", "print_machine_info", "Stats",
            "time_interleaved", "print_table", "sync_for_backend", "cpu_model", "tune_malloc"]
 
-_limiter = [None]
-
-
 def set_threads(n: int) -> None:
     """Limit BLAS/OpenMP pools (threadpoolctl) and PyTorch's intra-op pool to ``n`` threads.
 
@@ -43,11 +40,9 @@ def set_threads(n: int) -> None:
     ``torch.set_num_threads`` covers PyTorch's own pool.  The limit stays in
     force until the next call.
     """
+    from tinygan.backend import set_num_threads
     n = int(n)
-    if threadpoolctl is not None:
-        if _limiter[0] is not None:
-            _limiter[0].restore_original_limits()
-        _limiter[0] = threadpoolctl.threadpool_limits(limits=n)
+    set_num_threads(n)  # the library's own switch (threadpoolctl): OpenBLAS + OpenMP pools
     if torch is not None:
         torch.set_num_threads(n)
 
@@ -125,23 +120,15 @@ class Stats:
 
 
 def tune_malloc() -> bool:
-    """Keep freed memory in glibc's heap instead of returning it to the OS.
+    """The library's :func:`tinygan.backend.tune_host_allocator` (glibc keeps freed blocks).
 
-    Every step allocates and frees the same large arrays; by default glibc serves
-    them with fresh mmap()s whose pages fault in on first touch (measured here:
-    ~10,000 page faults and ~25 ms of kernel time per DCGAN 28x28 batch-64 step).
-    Raising M_MMAP_THRESHOLD / M_TRIM_THRESHOLD makes the allocator reuse them.
-    Process-wide, so it applies to both sides of the comparison.  Linux/glibc only.
+    tinygan's training entry point calls it, so the benchmarks do too, for the
+    tinygan side.  It is process-wide: PyTorch in the same process runs under it
+    as well (its CPU allocator also goes through malloc); the README reports
+    how much that changes PyTorch's time.
     """
-    try:
-        import ctypes
-        libc = ctypes.CDLL("libc.so.6")
-        m_trim_threshold, m_mmap_threshold = -1, -3
-        ok = libc.mallopt(m_mmap_threshold, 1 << 30) == 1
-        ok &= libc.mallopt(m_trim_threshold, 2 ** 31 - 1) == 1
-        return bool(ok)
-    except OSError:
-        return False
+    from tinygan.backend import tune_host_allocator
+    return tune_host_allocator()
 
 
 def sync_for_backend(name: str):

@@ -43,6 +43,7 @@ from tinygan import backend as B  # noqa: E402
 from tinygan import nn  # noqa: E402
 from tinygan.autograd import Tensor  # noqa: E402
 
+from _common import tune_malloc  # noqa: E402
 from _common import (print_machine_info, print_table, set_threads, sync_for_backend,  # noqa: E402
                      time_interleaved, torch)
 
@@ -185,6 +186,8 @@ def main(argv=None):
 
     tinygan.set_backend(args.backend)
     tinygan.manual_seed(0)
+    # As tinygan's training entry does (process-wide; see benchmarks/README.md).
+    print(f"# tinygan.backend.tune_host_allocator(): {'on' if tune_malloc() else 'off'}")
     sync = sync_for_backend(args.backend)
     with_torch = torch is not None and not args.no_torch
     layers = [spec for spec in LAYERS if args.only.lower() in spec[0].lower()]

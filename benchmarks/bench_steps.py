@@ -21,6 +21,7 @@ Run from the repository root:
   python benchmarks/bench_steps.py                        # all workloads, 1 and 2 threads
   python benchmarks/bench_steps.py -w b64 c -t 1 -r 30    # a subset
   python benchmarks/bench_steps.py --memory               # peak memory, fresh subprocess per side
+  python benchmarks/bench_steps.py --no-malloc-tune       # glibc's default allocator settings
   python benchmarks/bench_steps.py --profile b64          # cProfile of tinygan steps
   python benchmarks/bench_steps.py --backend cupy         # tinygan side on the GPU
 
@@ -360,8 +361,11 @@ def main(argv=None):
     p.add_argument("--backend", choices=["numpy", "cupy"], default="numpy",
                    help="array backend of the tinygan side")
     p.add_argument("--no-torch", action="store_true", help="time tinygan only")
-    p.add_argument("--malloc-tune", action="store_true",
-                   help="keep freed memory in glibc's heap (fewer page faults; both sides)")
+    p.add_argument("--no-malloc-tune", action="store_true",
+                   help="do not call tinygan.backend.tune_host_allocator() (which tinygan's "
+                        "training entry calls; it keeps freed memory in glibc's heap, fewer "
+                        "page faults; process-wide, so it applies to both sides)")
+    p.add_argument("--malloc-tune", action="store_true", help=argparse.SUPPRESS)  # old default
     p.add_argument("--memory", action="store_true", help="peak memory instead of time")
     p.add_argument("--all-memory", action="store_true", help="include (a) in --memory")
     p.add_argument("--memory-steps", type=int, default=3)
@@ -372,9 +376,12 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.backend != "numpy":
         tinygan.set_backend(args.backend)
-    if args.malloc_tune:
-        print(f"# glibc malloc tuned (M_MMAP_THRESHOLD=1 GiB, M_TRIM_THRESHOLD=2 GiB): "
-              f"{C.tune_malloc()}")
+    if args.no_malloc_tune:
+        os.environ["TINYGAN_NO_MALLOC_TUNE"] = "1"  # also for --memory's child processes
+    tuned = C.tune_malloc()  # what tinygan.gan.train.train() does; a no-op when opted out
+    if not args._memory_child:
+        print(f"# tinygan.backend.tune_host_allocator() (glibc M_MMAP_THRESHOLD=1 GiB, "
+              f"M_TRIM_THRESHOLD=2 GiB, process-wide): {'on' if tuned else 'off'}")
     if args._memory_child:
         return memory_child(*args._memory_child, args.memory_steps)
     if args.profile:

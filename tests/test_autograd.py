@@ -370,3 +370,26 @@ def test_leaf_grads_are_owned_writable_arrays():
     x.sum().backward()
     x.grad.data += 1.0
     np.testing.assert_allclose(host(x.grad), np.full((2, 3), 2.0))
+
+
+def test_leaf_gradient_is_an_owned_copy_in_the_leafs_memory_layout():
+    """.grad takes the leaf's layout (so an optimiser's in-place update mixes no layouts)
+    and owns its memory (the caller's grad= array is not aliased)."""
+    xp = B.xp()
+    base = xp.arange(24, dtype=np.float32).reshape(2, 3, 2, 2)
+    nhwc = Tensor(xp.ascontiguousarray(base.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2),
+                  requires_grad=True)
+    fort = Tensor(xp.asfortranarray(base[0, 0]), requires_grad=True)
+    g4, g2 = xp.ones((2, 3, 2, 2), dtype=np.float32), xp.full((2, 2), 2.0, dtype=np.float32)
+    (nhwc * 1.0).backward(g4)
+    (fort * 1.0).backward(g2)
+    assert nhwc.grad.data.strides == nhwc.data.strides
+    assert fort.grad.data.flags.f_contiguous and not fort.grad.data.flags.c_contiguous
+    np.testing.assert_array_equal(B.to_numpy(nhwc.grad.data), np.ones((2, 3, 2, 2)))
+    np.testing.assert_array_equal(B.to_numpy(fort.grad.data), np.full((2, 2), 2.0))
+    leaf = Tensor(xp.zeros(3, dtype=np.float32), requires_grad=True)
+    g = xp.ones(3, dtype=np.float32)
+    leaf.backward(g)
+    leaf.grad.data += 1.0  # writable, and not the caller's array
+    np.testing.assert_array_equal(B.to_numpy(g), np.ones(3))
+    np.testing.assert_array_equal(B.to_numpy(leaf.grad.data), np.full(3, 2.0))

@@ -197,3 +197,39 @@ def test_engine_modules_do_not_import_numpy_or_cupy():
             if any(n.split(".")[0] in ("numpy", "cupy", "cupyx") for n in names):
                 offenders.append(f"{os.path.relpath(path, PACKAGE)}:{node.lineno}")
     assert not offenders, f"engine modules import numpy/cupy directly: {offenders}"
+
+
+# ------------------------------------------------------------------ host runtime tuning
+def test_tune_host_allocator_is_glibc_only_and_can_be_opted_out(monkeypatch):
+    import sys
+    monkeypatch.setenv("TINYGAN_NO_MALLOC_TUNE", "1")
+    assert B.tune_host_allocator() is False  # opted out: nothing done
+    monkeypatch.delenv("TINYGAN_NO_MALLOC_TUNE")
+    try:
+        glibc = os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (AttributeError, ValueError, OSError):
+        glibc = ""
+    expected = sys.platform.startswith("linux") and glibc.startswith("glibc")
+    assert B.tune_host_allocator() is expected
+    assert B.tune_host_allocator() is expected  # idempotent
+    assert tinygan.tune_host_allocator is B.tune_host_allocator
+
+
+def test_set_num_threads_limits_the_blas_pool():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    before = {p["filepath"]: p["num_threads"] for p in threadpoolctl.threadpool_info()}
+    try:
+        assert tinygan.set_num_threads(1) is True
+        blas = [p for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
+        assert blas and all(p["num_threads"] == 1 for p in blas)
+    finally:
+        B._THREAD_LIMITER[0].restore_original_limits()
+        B._THREAD_LIMITER[0] = None
+    after = {p["filepath"]: p["num_threads"] for p in threadpoolctl.threadpool_info()}
+    assert after == before
+
+
+@pytest.mark.parametrize("bad", [0, -2, "two", None])
+def test_set_num_threads_rejects_bad_counts(bad):
+    with pytest.raises(ValueError, match="set_num_threads: n must be a positive integer"):
+        tinygan.set_num_threads(bad)

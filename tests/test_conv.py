@@ -23,12 +23,17 @@ from tinygan.ops.conv import conv2d, conv2d_weight, conv_transpose2d
 from tinygan.testing.gradcheck import gradcheck, gradgradcheck
 
 
-@pytest.fixture(params=["channels_last", "channels_first"])
+@pytest.fixture(params=["channels_last", "channels_first", "channels_last_blocked"])
 def col_layout(request, monkeypatch):
     """Run a test with col2im's columns channels-last and channels-first (the layout
-    otherwise depends on the channel count, so tiny test tensors would only see one)."""
+    otherwise depends on the channel count, so tiny test tensors would only see one),
+    and with cache blocking forced down to one batch element per slice (otherwise
+    only large batches are split, so tiny test tensors would never be)."""
     monkeypatch.setattr(conv_ops, "CHANNELS_FIRST_BELOW",
-                        0 if request.param == "channels_last" else 10 ** 9)
+                        10 ** 9 if request.param == "channels_first" else 0)
+    if request.param == "channels_last_blocked":
+        monkeypatch.setattr(conv_ops, "COLUMN_CHUNK_BYTES", 1)
+        monkeypatch.setattr(conv_ops, "CHUNK_MIN_ROWS", 1)
     return request.param
 
 
@@ -460,3 +465,35 @@ def test_any_memory_layout(float64, col_layout, layout):
         results.append((z.numpy(), x.grad.numpy()))
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("keep", [True, False, "auto"])
+@pytest.mark.parametrize("case", [CONV_CASES[2], CONV_CASES[4]])
+def test_keep_columns_policies_agree(float64, monkeypatch, keep, case):
+    """Kept forward columns and columns rebuilt in backward give the same gradients
+    (and gradients of gradients); "auto" keeps them for case 2 (k 3x2, s 3: columns
+    smaller than x) and rebuilds them for the DCGAN case (k 4, s 2: 4x the input)."""
+    monkeypatch.setattr(conv_ops, "KEEP_COLUMNS", keep)
+    x, w, b, s, p = _conv_inputs(case)
+    y = conv2d(x, w, b, stride=s, padding=p)
+    g = _t(y.shape, 7, requires_grad=False)
+    y.backward(g)
+    np.testing.assert_allclose(w.grad.numpy(), ref_conv2d_weight(x.numpy(), g.numpy(), w.shape,
+                                                                 s, p), rtol=1e-12, atol=1e-12)
+    assert gradgradcheck(lambda x, w: conv2d(x, w, stride=s, padding=p), [x, w])
+    kept = conv2d(x, w, stride=s, padding=p)._ctx.cols is not None
+    assert kept == (keep is True or (keep == "auto" and case is CONV_CASES[2]))
+
+
+def ref_conv2d_weight(x, g, w_shape, stride, padding):
+    """Direct definition: dw[o,c,a,b] = Σ_{n,i,j} g[n,o,i,j] x_pad[n,c,i·s+a,j·s+b]."""
+    (sh, sw), (ph, pw) = _pair(stride), _pair(padding)
+    _, _, kh, kw = w_shape
+    oh, ow = g.shape[2:]
+    xp_ = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    dw = np.zeros(w_shape, dtype=x.dtype)
+    for a in range(kh):
+        for b in range(kw):
+            patch = xp_[:, :, a:a + sh * (oh - 1) + 1:sh, b:b + sw * (ow - 1) + 1:sw]
+            dw[:, :, a, b] = np.einsum("nchw,nohw->oc", patch, g)
+    return dw

@@ -7,6 +7,7 @@ from . import backend
 from .autograd import Tensor, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled, tensor
 from .backend import (default_dtype, get_backend, manual_seed, set_backend, set_default_dtype,
                       to_numpy)
+from .backend import set_num_threads, tune_host_allocator  # noqa: F401  (host CPU tuning)
 from . import ops  # noqa: F401  (attaches Tensor operators)
 from . import optim  # noqa: F401
 from .serialization import load, save  # noqa: F401

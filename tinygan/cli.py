@@ -159,6 +159,10 @@ def _add_train_options(p: argparse.ArgumentParser, model: str) -> None:
     p.add_argument("--ndf", type=_positive_int, default=None,
                    help="DCGAN discriminator base width (default: 64)")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: 0)")
+    p.add_argument("--threads", type=_positive_int, default=None, metavar="N",
+                   help="CPU threads of the BLAS/OpenMP pools (default: all cores). On a busy "
+                        "or shared machine 1 is often faster: idle BLAS threads spin-wait "
+                        "for a core (needs threadpoolctl to resize NumPy's running pool)")
     p.add_argument("--backend", choices=("numpy", "cupy"), default=None,
                    help="array library (default: numpy; cupy needs an NVIDIA GPU)")
     p.add_argument("--out", default=None,
@@ -206,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_NOT_CONFIG = ("command", "model", "resume")
+_NOT_CONFIG = ("command", "model", "resume", "threads")  # threads: a runtime setting
 
 
 def config_from_args(args) -> TrainConfig:
@@ -225,6 +229,9 @@ def config_from_args(args) -> TrainConfig:
 
 def _cmd_train(args) -> int:
     from .gan.train import train
+    if getattr(args, "threads", None) is not None:
+        from .backend import set_num_threads
+        set_num_threads(args.threads)
     cfg = config_from_args(args)
     summary = train(cfg, resume=args.resume)
     print(f"done: {summary['steps']} steps; run folder {summary['out']}")

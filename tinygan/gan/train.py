@@ -381,6 +381,9 @@ def train(cfg: TrainConfig, resume: bool = False, loop=None) -> dict:
                           f"continue it, or choose another --out")
     cfg = resolve(cfg)
     B.set_backend(cfg.backend)
+    # Reuse freed host blocks instead of fresh page-faulting mmaps every step (glibc only;
+    # opt out with TINYGAN_NO_MALLOC_TUNE=1); see backend.tune_host_allocator.
+    B.tune_host_allocator()
     B.manual_seed(cfg.seed)
     data = make_data(cfg)
     _resolve_steps(cfg, data)
