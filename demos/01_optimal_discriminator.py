@@ -93,11 +93,7 @@ def plot(r, out):
     a1.plot(r["losses"], lw=0.5)
     a1.set_xlabel("D step"), a1.set_ylabel("−V(D, G) on the minibatch")
     a1.set_title("discriminator loss")
-    fig.tight_layout()
-    path = os.path.join(out, "optimal_discriminator.png")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return C.save_figure(fig, out, "optimal_discriminator.png")
 
 
 def main(argv=None):

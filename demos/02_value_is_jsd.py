@@ -103,11 +103,7 @@ def plot(r, out):
     a1.axhline(0, color="0.5", ls=":", label="0 = −log 4 + 2 log 2 (disjoint)")
     a1.set_xlabel("μ"), a1.set_ylabel("C(G)")
     a1.legend(fontsize=8)
-    fig.tight_layout()
-    path = os.path.join(out, "value_is_jsd.png")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return C.save_figure(fig, out, "value_is_jsd.png")
 
 
 def main(argv=None):

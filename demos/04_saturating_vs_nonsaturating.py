@@ -137,11 +137,7 @@ def plot(r, out):
     axs[2].set_xlabel("iteration"), axs[2].set_ylabel("W1(p_G, p_data)")
     axs[2].set_title("same seed, same confident D at the start")
     axs[2].legend(fontsize=8)
-    fig.tight_layout()
-    path = os.path.join(out, "saturating_vs_nonsaturating.png")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return C.save_figure(fig, out, "saturating_vs_nonsaturating.png")
 
 
 def main(argv=None):

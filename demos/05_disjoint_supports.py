@@ -185,11 +185,7 @@ def plot(r, out):
     axs[2].set_xlabel("generator step (SGD on θ)"), axs[2].set_ylabel("θ")
     axs[2].axhline(0, color="0.6", lw=0.8), axs[2].legend()
     axs[2].set_title("1-parameter generator")
-    fig.tight_layout()
-    path = os.path.join(out, "disjoint_supports.png")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return C.save_figure(fig, out, "disjoint_supports.png")
 
 
 def main(argv=None):

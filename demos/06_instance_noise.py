@@ -69,11 +69,7 @@ def plot(r, out):
     axs[1].set_title("saturating JS loss, same seed")
     axs[2].plot(r["sigma"])
     axs[2].set_xlabel("generator step"), axs[2].set_ylabel("σ"), axs[2].set_title("annealing")
-    fig.tight_layout()
-    path = os.path.join(out, "instance_noise.png")
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return C.save_figure(fig, out, "instance_noise.png")
 
 
 def main(argv=None):

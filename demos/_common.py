@@ -86,6 +86,16 @@ def optimizer(kind: str, params, lr: float, **kw):
     return getattr(tinygan.optim, kind)(list(params), lr=lr, **kw)
 
 
+def save_figure(fig, out: str, filename: str) -> str:
+    """Lay out, write as PNG into ``out`` and close ``fig``; return the path."""
+    import matplotlib.pyplot as plt
+    fig.tight_layout()
+    path = os.path.join(out, filename)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def single_threaded(fn):
     """Run ``fn`` with BLAS limited to one thread (when threadpoolctl is installed).
 

@@ -15,7 +15,6 @@ Design (see README, "How autograd works"):
 from __future__ import annotations
 
 import contextlib
-import functools
 import weakref
 
 from . import backend as B

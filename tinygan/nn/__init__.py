@@ -5,11 +5,5 @@ from .linear import Linear
 from .module import Module, Parameter, Sequential
 from .shape import Flatten, Reshape, Unflatten
 
-try:
-    from .conv import Conv2d, ConvTranspose2d  # noqa: F401
-except ImportError:  # pragma: no cover - during bootstrap only
-    pass
-try:
-    from .batchnorm import BatchNorm1d, BatchNorm2d  # noqa: F401
-except ImportError:  # pragma: no cover
-    pass
+from .batchnorm import BatchNorm1d, BatchNorm2d
+from .conv import Conv2d, ConvTranspose2d

@@ -21,22 +21,15 @@ from .activation import leaky_relu, log_sigmoid, relu, sigmoid, softplus, tanh
 from .elementwise import (abs, add, cast, clip, div, eq, exp, ge, gt, le, log, lt, maximum,
                           minimum, mul, ne, neg, pow, sqrt, sub, where)
 from .linalg import matmul
-from .loss import binary_cross_entropy, binary_cross_entropy_with_logits, mse_loss
+from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
+                   log_softmax, mse_loss)
 from .reduce import max, mean, min, sum, var
 from .shape import (broadcast_to, concatenate, flatten, getitem, reshape, squeeze, stack,
                     sum_to, swapaxes, transpose, unsqueeze)
 
-try:  # layers written in their own modules
-    from .conv import conv2d, conv2d_weight, conv_transpose2d  # noqa: F401
-except ImportError:  # pragma: no cover - during bootstrap only
-    pass
-try:
-    from .batchnorm import batch_norm  # noqa: F401
-except ImportError:  # pragma: no cover
-    pass
-
-
-from ._util import as_tensor as _as_tensor  # noqa: E402
+from .conv import conv2d, conv2d_weight, conv_transpose2d
+from .batchnorm import batch_norm
+from ._util import as_tensor as _as_tensor
 
 
 def _swap(fn):
