@@ -96,15 +96,13 @@ def plot(r, out):
     return C.save_figure(fig, out, "optimal_discriminator.png")
 
 
-def main(argv=None):
-    args = C.parse_args(NAME, __doc__.splitlines()[0], argv)
-    out = C.out_dir(args.out)
-    t = C.Timer()
-    r = run(args.quick, args.seed)
-    plot(r, out)
+def report(r):
+    """Print the demo's numbers."""
     print(f"max |D - D*| over the region where (p_data + p_G)/2 > {REGION}: {r['max_err']:.4f}")
-    print(f"figures in {out}  ({t})")
-    return r
+
+
+def main(argv=None):
+    return C.demo_main(NAME, __doc__, argv, run, plot, report)
 
 
 if __name__ == "__main__":

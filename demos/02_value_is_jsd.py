@@ -106,20 +106,18 @@ def plot(r, out):
     return C.save_figure(fig, out, "value_is_jsd.png")
 
 
-def main(argv=None):
-    args = C.parse_args(NAME, __doc__.splitlines()[0], argv)
-    out = C.out_dir(args.out)
-    t = C.Timer()
-    r = run(args.quick, args.seed)
-    plot(r, out)
+def report(r):
+    """Print the demo's numbers."""
     for (p, q), (v, j1, j2) in zip(r["pairs"], r["rows"]):
         print(f"p_data={p.name:32s} p_G={q.name:14s} V(D*,G)={v:+.8f}  2JSD-log4={j1:+.8f} "
               f"(entropy form {j2:+.8f})")
     print(f"p_G = p_data: C = {r['c_equal']:.10f}   -log 4 = {-theory.LOG4:.10f}")
     print(f"demo 1's D: Monte-Carlo V = {r['v_mc']:.4f} ± {r['se']:.4f} (SE);  C(G) = "
           f"{r['c_g']:.4f}  (V(D_trained, G) by quadrature = {r['v_d_quad']:.4f})")
-    print(f"figures in {out}  ({t})")
-    return r
+
+
+def main(argv=None):
+    return C.demo_main(NAME, __doc__, argv, run, plot, report)
 
 
 if __name__ == "__main__":

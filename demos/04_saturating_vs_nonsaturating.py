@@ -140,17 +140,15 @@ def plot(r, out):
     return C.save_figure(fig, out, "saturating_vs_nonsaturating.png")
 
 
-def main(argv=None):
-    args = C.parse_args(NAME, __doc__.splitlines()[0], argv)
-    out = C.out_dir(args.out)
-    t = C.Timer()
-    r = run(args.quick, args.seed)
-    plot(r, out)
+def report(r):
+    """Print the demo's numbers."""
     print(f"|dL/da| saturating / non-saturating at D(G(z)) = 1e-3: {r['ratio_at_1e3']:.2e}")
     for k in ("sat", "ns"):
         print(f"{k:>3}: W1 start {r['hist'][k]['w1'][0, 1]:.3f} -> end {r['hist'][k]['w1'][-1, 1]:.3f}")
-    print(f"figures in {out}  ({t})")
-    return r
+
+
+def main(argv=None):
+    return C.demo_main(NAME, __doc__, argv, run, plot, report)
 
 
 if __name__ == "__main__":

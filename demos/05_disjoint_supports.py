@@ -188,18 +188,16 @@ def plot(r, out):
     return C.save_figure(fig, out, "disjoint_supports.png")
 
 
-def main(argv=None):
-    args = C.parse_args(NAME, __doc__.splitlines()[0], argv)
-    out = C.out_dir(args.out)
-    t = C.Timer()
-    r = run(args.quick, args.seed)
-    plot(r, out)
+def report(r):
+    """Print the demo's numbers."""
     for k in KINDS:
         g = r["grads"][k][:, 1]
         print(f"{k:8s} dL_G/dtheta: first {g[0]:+.2e}, max |.| {np.max(np.abs(g)):.2e}, "
               f"last {g[-1]:+.2e};  theta: {r['traj'][k][0]:.3f} -> {r['traj'][k][-1]:.3f}")
-    print(f"figures in {out}  ({t})")
-    return r
+
+
+def main(argv=None):
+    return C.demo_main(NAME, __doc__, argv, run, plot, report)
 
 
 if __name__ == "__main__":

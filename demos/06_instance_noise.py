@@ -72,19 +72,17 @@ def plot(r, out):
     return C.save_figure(fig, out, "instance_noise.png")
 
 
-def main(argv=None):
-    args = C.parse_args(NAME, __doc__.splitlines()[0], argv)
-    out = C.out_dir(args.out)
-    t = C.Timer()
-    r = run(args.quick, args.seed)
-    plot(r, out)
+def report(r):
+    """Print the demo's numbers."""
     for s, c in r["curves"].items():
         print(f"sigma={s:<5} JSD at theta = 0.1, 0.5, 1.0: "
               + ", ".join(f"{theory.noisy_jsd_segments(th, s):.4f}" for th in (0.1, 0.5, 1.0)))
     print(f"theta: plain GAN {r['plain'][0]:.3f} -> {r['plain'][-1]:.3f};  "
           f"instance noise {r['noisy'][0]:.3f} -> {r['noisy'][-1]:.3f}")
-    print(f"figures in {out}  ({t})")
-    return r
+
+
+def main(argv=None):
+    return C.demo_main(NAME, __doc__, argv, run, plot, report)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,18 @@ def parse_args(name: str, description: str, argv=None):
     return p.parse_args(argv)
 
 
+def demo_main(name: str, doc: str, argv, run, plot, report):
+    """A demo's command line: parse --out/--quick/--seed, run, plot, report, say where."""
+    args = parse_args(name, doc.splitlines()[0], argv)
+    out = out_dir(args.out)
+    timer = Timer()
+    r = run(args.quick, args.seed)
+    plot(r, out)
+    report(r)
+    print(f"figures in {out}  ({timer})")
+    return r
+
+
 def out_dir(path: str) -> str:
     os.makedirs(path, exist_ok=True)
     return path
