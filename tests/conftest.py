@@ -12,6 +12,7 @@ import os
 import pytest
 
 import tinygan
+import tinygan.testing  # noqa: F401  (registers the "standin" backend)
 from tinygan import backend as B
 
 SHARED = os.path.join(os.path.dirname(__file__), "..", "..", "shared")

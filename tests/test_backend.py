@@ -86,11 +86,28 @@ def test_cupy_without_cupy_gives_a_clear_error():
     assert B.get_backend() == "numpy"  # a failed switch changes nothing
 
 
+def test_backend_module_names_no_package_above_it():
+    src = open(B.__file__).read()
+    assert "from .testing" not in src and "import tinygan.testing" not in src
+
+
+def test_register_backend_adds_a_selectable_backend():
+    from tinygan.testing import standin
+    assert "standin" in B.available_backends()
+    B.set_backend("standin")
+    a = B.xp().zeros((2,))
+    assert isinstance(a, standin.ndarray) and B.array_module(a) is standin
+    with pytest.raises(B.BackendError, match="built in"):
+        B.register_backend("numpy", standin, standin.ndarray)
+
+
 def test_environment_variable_selects_backend():
-    code = "import tinygan; print(tinygan.get_backend())"
+    # the stand-in registers itself with the backend when tinygan.testing is imported
+    code = "import tinygan, tinygan.testing; print(tinygan.get_backend())"
     env = dict(os.environ, TINYGAN_BACKEND="standin")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.stdout.strip() == "standin", out.stderr
+    code = "import tinygan; print(tinygan.get_backend())"
     env["TINYGAN_BACKEND"] = "cupy"
     try:
         import cupy  # noqa: F401

@@ -112,7 +112,8 @@ def _global_rng_untouched():
     """Building Linear layers draws from the global generator; put its state back afterwards
     so that evaluating a GAN mid-run does not change the run's random stream (exact resume).
     (CuPy's generator state cannot be read back, so there it is left as is.)"""
-    saved = B.get_rng_state() if B.get_backend() in ("numpy", "standin") else None
+    state = B.get_rng_state()
+    saved = state if "bit_generator" in state else None
     try:
         yield
     finally:
