@@ -23,7 +23,7 @@ matplotlib.use("Agg")  # headless: the demos only write PNG/GIF files
 
 import tinygan  # noqa: E402
 from tinygan import nn  # noqa: E402
-from tinygan.gan.loops import clip_weights  # noqa: E402,F401  (WGAN: w ← clip(w, −c, c))
+from tinygan.gan.steps import clip_weights  # noqa: E402,F401  (WGAN: w ← clip(w, −c, c))
 
 
 def parse_args(name: str, description: str, argv=None):

@@ -223,7 +223,7 @@ def _cmd_train(args) -> int:
 
 
 def _cmd_sample(args) -> int:
-    from .gan.train import sample_to_file
+    from .gan.sample import sample_to_file
     path = sample_to_file(args.checkpoint, args.n, args.out, seed=args.seed, backend=args.backend)
     print(f"wrote {args.n} samples to {path}")
     return 0
@@ -238,7 +238,7 @@ def _cmd_demo(args) -> int:
 def main(argv=None) -> int:
     """Entry point of the ``tinygan`` script; returns the exit status."""
     from .backend import BackendError
-    from .gan.train import TrainingDiverged
+    from .gan.run import RunInterrupted, TrainingDiverged
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -250,6 +250,9 @@ def main(argv=None) -> int:
     except TrainingDiverged as exc:
         print(f"tinygan: {exc}", file=sys.stderr)
         return EXIT_DIVERGED
+    except RunInterrupted as exc:
+        print(f"tinygan: {exc}", file=sys.stderr)
+        return 130
     except KeyboardInterrupt:
         print("tinygan: interrupted; the last checkpoint is kept (continue with --resume)",
               file=sys.stderr)

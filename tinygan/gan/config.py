@@ -169,7 +169,8 @@ def make_config(model: str, **options) -> TrainConfig:
 
 
 def resolve(cfg: TrainConfig) -> TrainConfig:
-    """Fill the ``None`` fields from the defaults, then validate."""
+    """A copy of ``cfg`` with the ``None`` fields filled from the defaults, validated."""
+    cfg = dataclasses.replace(cfg, extra=dict(cfg.extra))
     if cfg.model not in MODELS:
         raise ConfigError(f"unknown model {cfg.model!r}; choose one of {', '.join(MODELS)}")
     if cfg.data is None:
