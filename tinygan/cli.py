@@ -87,6 +87,8 @@ def _add_train_options(p: argparse.ArgumentParser, model: str) -> None:
                         "$TINYGAN_DATA or ~/.cache/tinygan)")
     p.add_argument("--download", action="store_true",
                    help="download missing MNIST/Fashion-MNIST files (checksums verified)")
+    p.add_argument("--download-timeout", metavar="SECONDS", type=_positive_float, default=None,
+                   help="overall deadline of --download, all mirrors included (default: 60)")
     length = p.add_mutually_exclusive_group()
     length.add_argument("--steps", type=_positive_int, default=None,
                         help=f"generator iterations (default: {d['steps']})")
@@ -137,7 +139,7 @@ def _add_train_options(p: argparse.ArgumentParser, model: str) -> None:
                    help="DCGAN generator base width (default: 64)")
     p.add_argument("--ndf", type=_positive_int, default=None,
                    help="DCGAN discriminator base width (default: 64)")
-    p.add_argument("--seed", type=int, default=None, help="random seed (default: 0)")
+    p.add_argument("--seed", type=_non_negative_int, default=None, help="random seed (default: 0)")
     p.add_argument("--threads", type=_positive_int, default=None, metavar="N",
                    help="CPU threads of the BLAS/OpenMP pools (default: all cores). On a busy "
                         "or shared machine 1 is often faster: idle BLAS threads spin-wait "
@@ -180,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("checkpoint", help="checkpoint.npz of a run (or its folder)")
     sample.add_argument("-n", type=_positive_int, default=64, help="number of samples (default 64)")
     sample.add_argument("--out", required=True, help="output file: .png (grid/scatter) or .npy")
-    sample.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
+    sample.add_argument("--seed", type=_non_negative_int, default=0, help="noise seed (default: 0)")
     sample.add_argument("--backend", choices=("numpy", "cupy"), default="numpy",
                         help="array library (default: numpy)")
     demo = sub.add_parser("demo", help="train the GAN family on built-in data (a few minutes)")
@@ -189,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_NOT_CONFIG = ("command", "model", "resume", "threads")  # threads: a runtime setting
+_NOT_CONFIG = ("command", "model", "resume")
 
 
 def config_from_args(args) -> TrainConfig:
@@ -208,9 +210,6 @@ def config_from_args(args) -> TrainConfig:
 
 def _cmd_train(args) -> int:
     from .gan.train import train
-    if getattr(args, "threads", None) is not None:
-        from .backend import set_num_threads
-        set_num_threads(args.threads)
     cfg = config_from_args(args)
     summary = train(cfg, resume=args.resume)
     print(f"done: {summary['steps']} steps; run folder {summary['out']}")
@@ -250,6 +249,14 @@ def main(argv=None) -> int:
     except TrainingDiverged as exc:
         print(f"tinygan: {exc}", file=sys.stderr)
         return EXIT_DIVERGED
+    except MemoryError:
+        print("tinygan: error: not enough memory for this run; lower --batch-size, --hidden, "
+              "--z-dim or --ngf/--ndf", file=sys.stderr)
+        return EXIT_BAD_OPTION
+    except OSError as exc:  # the file system said no: disk full, permissions, a vanished file
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"tinygan: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_BAD_OPTION
     except RunInterrupted as exc:
         print(f"tinygan: {exc}", file=sys.stderr)
         return 130

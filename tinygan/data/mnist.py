@@ -18,6 +18,8 @@ import hashlib
 import http.client
 import os
 import socket
+import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -141,20 +143,54 @@ def _verify(path: Path, expected: str | None) -> None:
                             f"corrupted download or a wrong mirror)")
 
 
-def _fetch(url: str, target: Path, timeout: float) -> None:
+class DeadlineExceeded(DownloadError):
+    """The overall ``deadline`` of :func:`download` passed."""
+
+
+def _fetch(url: str, target: Path, timeout: float, deadline_at: float, progress) -> None:
+    """Stream ``url`` into ``target``; every socket wait is bounded by ``timeout`` and by
+    what is left until ``deadline_at`` (a server that accepts and then trickles or stalls
+    cannot hold the download longer than the deadline)."""
     part = target.with_name(target.name + ".part")
+
+    def left():
+        remaining = deadline_at - time.monotonic()
+        if remaining <= 0:
+            raise DeadlineExceeded(f"{url}: the deadline passed")
+        return remaining
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response, open(part, "wb") as f:
-            for block in iter(lambda: response.read(1 << 20), b""):
-                f.write(block)
+        with urllib.request.urlopen(url, timeout=min(timeout, left())) as response, \
+                open(part, "wb") as f:
+            total = response.headers.get("Content-Length")
+            from tqdm.auto import tqdm
+            with tqdm(total=int(total) if total and total.isdigit() else None, unit="B",
+                      unit_scale=True, desc=target.name, disable=not progress,
+                      leave=False) as bar:
+                while True:
+                    sock = getattr(getattr(response, "fp", None), "raw", None)
+                    sock = getattr(sock, "_sock", None)
+                    if sock is not None:
+                        sock.settimeout(min(timeout, left()))
+                    block = response.read(1 << 16)
+                    if not block:
+                        break
+                    f.write(block)
+                    bar.update(len(block))
+                    left()
         os.replace(part, target)
     finally:
         part.unlink(missing_ok=True)
 
 
 def download(dataset: str = "mnist", dest=None, base_url=None, checksums=None,
-             timeout: float = 30.0, splits=("train", "test")) -> Path:
+             timeout: float = 30.0, splits=("train", "test"), deadline: float = 60.0,
+             progress=None) -> Path:
     """Fetch the IDX files of ``dataset`` into ``dest`` (default: the cache) and verify them.
+
+    ``deadline``: seconds for the whole download, every mirror and file included
+    (``timeout`` bounds each single wait for the server); past it the download
+    stops with one :class:`DownloadError` naming the mirrors tried.
+    ``progress``: a byte-count progress bar (default: only on a terminal).
 
     ``base_url`` (one URL or a list) replaces the dataset's mirrors;
     ``checksums`` (file name → MD5 or SHA-256 hex digest) replaces the table of
@@ -170,6 +206,9 @@ def download(dataset: str = "mnist", dest=None, base_url=None, checksums=None,
     table = {} if checksums is False else (info["checksums"] if checksums is None
                                            else dict(checksums))
     names = [stem + ".gz" for split in splits for stem in _check_split(split)]
+    if progress is None:
+        progress = sys.stderr.isatty()
+    deadline_at = time.monotonic() + float(deadline)
     for name in names:
         target, expected = dest / name, table.get(name)
         if checksums is not False and expected is None:
@@ -185,9 +224,15 @@ def download(dataset: str = "mnist", dest=None, base_url=None, checksums=None,
         for mirror in mirrors:
             url = mirror.rstrip("/") + "/" + name
             try:
-                _fetch(url, target, timeout)
+                _fetch(url, target, timeout, deadline_at, progress)
                 _verify(target, expected)
                 break
+            except DeadlineExceeded:
+                raise DownloadError(
+                    f"could not download {name} within the {deadline:g} s deadline "
+                    f"(mirrors tried: {', '.join(mirrors)}); raise it with "
+                    f"--download-timeout, or copy the IDX files into a folder and pass "
+                    f"--data-dir") from None
             except ChecksumError as exc:
                 errors.append(exc)
             except urllib.error.HTTPError as exc:  # the server answered, without the file
@@ -202,7 +247,7 @@ def download(dataset: str = "mnist", dest=None, base_url=None, checksums=None,
             detail = "; ".join(str(e) for e in errors)
             hint = (" — are you offline? Copy the four IDX files into a folder and pass it as "
                     "data_dir (--data-dir) instead") if unreachable else ""
-            raise kind(f"could not download {name}: {detail}{hint}")
+            raise kind(f"could not download {name} from {', '.join(mirrors)}: {detail}{hint}")
     return dest
 
 
@@ -217,7 +262,7 @@ def to_unit_range(images_uint8) -> np.ndarray:
 
 def load_mnist(data_dir=None, split: str = "train", download: bool = False,
                dataset: str = "mnist", base_url=None, checksums=None,
-               timeout: float = 30.0):
+               timeout: float = 30.0, deadline: float = 60.0):
     """Images (N, 1, 28, 28) float32 in [−1, 1] and labels (N,) int64 of ``split``.
 
     ``data_dir`` defaults to the cache folder of ``dataset`` ("mnist" or
@@ -236,7 +281,7 @@ def load_mnist(data_dir=None, split: str = "train", download: bool = False,
         if not download:
             raise
         _download(info_name, folder, base_url=base_url, checksums=checksums,
-                              timeout=timeout, splits=(split,))
+                  timeout=timeout, splits=(split,), deadline=deadline)
         img_path, lbl_path = find_idx_files(folder, split)
     try:
         images = read_idx_images(img_path)

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import backend as B
 from ..serialization import load, save
-from .config import ConfigError, TrainConfig
+from .config import ConfigError, TrainConfig, given_options
 
 __all__ = ["CHECKPOINT", "FORMAT", "save_checkpoint", "load_checkpoint", "restore",
            "nonfinite_entries", "merge_resume", "RESUMABLE"]
@@ -88,34 +88,41 @@ def restore(ckpt: dict, G, D, opt_g, opt_d, data, path: str = "the checkpoint") 
     return int(ckpt["step"])
 
 
-# options a resumed run may change; everything else must match the checkpoint
+# options a resumed run may change; everything else must match the checkpoint.  lr may
+# change so that a diverged run can continue from its last good checkpoint with a smaller
+# one (its message says so); the change is recorded in the config's history.
 RESUMABLE = ("steps", "epochs", "out", "log_every", "sample_every", "checkpoint_every",
-             "progress", "figures", "data_dir", "download", "n_samples")
+             "progress", "figures", "data_dir", "download", "download_timeout", "n_samples",
+             "lr")
+RECORDED = ("lr", "steps")  # changes of these go into the run's history
 
 
 def merge_resume(saved: TrainConfig, given: TrainConfig) -> TrainConfig:
     """The checkpoint's config, with the options a resumed run may change taken from ``given``.
 
-    ``given.extra["explicit"]`` names the options the user set; any other one
-    that differs from the checkpoint is an error (a resumed run keeps its settings).
+    :func:`~tinygan.gan.config.given_options` names the options the user set;
+    any other one that differs from the checkpoint is an error (a resumed run
+    keeps its settings).  Changes of :data:`RECORDED` options are appended to
+    ``history`` as ``{"resumed_at": None, name: [old, new]}`` (the step is filled
+    in once the checkpoint is restored).
     """
     if given.model != saved.model:
         raise ConfigError(f"--resume: the checkpoint in {given.out} was trained as "
                           f"{saved.model}, not {given.model}")
-    explicit = given.extra.get("explicit") if isinstance(given.extra, dict) else None
-    if explicit is None:  # called from Python: fields away from their dataclass default count
-        fields = TrainConfig.__dataclass_fields__
-        explicit = [f for f in fields if f != "extra" and getattr(given, f) is not None
-                    and getattr(given, f) != fields[f].default]
-    for name in explicit:
-        value = getattr(given, name)
+    changed = {}
+    for name in given_options(given):
+        value, old = getattr(given, name), getattr(saved, name)
         if name in RESUMABLE:
+            if name in RECORDED and value != old:
+                changed[name] = [old, value]
             setattr(saved, name, value)
-        elif name != "model" and value != getattr(saved, name):
+        elif name != "model" and value != old:
             raise ConfigError(f"--resume: option {name} = {value!r} differs from the "
-                              f"checkpoint's {getattr(saved, name)!r}; a resumed run keeps "
-                              f"its settings")
+                              f"checkpoint's {old!r}; a resumed run keeps its settings "
+                              f"(it may change {', '.join(RESUMABLE)})")
     if given.epochs is not None:
         saved.steps = None
+    if changed:
+        saved.history = list(saved.history) + [dict(resumed_at=None, **changed)]
     saved.extra = {}
     return saved

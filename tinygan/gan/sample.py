@@ -7,8 +7,8 @@ import numpy as np
 
 from .. import backend as B
 from ..autograd import Tensor, no_grad
-from .checkpoint import CHECKPOINT, load_checkpoint
-from .config import ConfigError, TrainConfig
+from .checkpoint import CHECKPOINT, load_checkpoint, nonfinite_entries
+from .config import ConfigError, TrainConfig, resolve
 
 __all__ = ["generate", "sample_to_file", "SAMPLE_SEED_TAG"]
 
@@ -31,28 +31,52 @@ def generate(G, n: int, seed: int, batch: int = 500) -> np.ndarray:
     return np.concatenate(out, axis=0)
 
 
+def _generator(cfg: TrainConfig, ckpt: dict, path: str):
+    """The run's G with the checkpoint's weights.  The data shape is stored in the config by
+    every run; checkpoints written before it was are MNIST-sized (1×28×28) for images."""
+    from .factory import build_models
+    if cfg.data_shape is not None:
+        shape = tuple(int(v) for v in cfg.data_shape)
+    elif cfg.is_image:
+        shape = (1, 28, 28)
+    else:
+        from ..data.toy import get_dataset
+        shape = (get_dataset(cfg.data).dim,)
+    try:
+        G, _ = build_models(cfg, shape)
+        G.load_state_dict(ckpt["G"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"checkpoint {path}: its generator does not match its config "
+                          f"({exc})".replace("\n", " ")) from None
+    return G
+
+
 def sample_to_file(checkpoint: str, n: int, out: str, seed: int = 0,
                    backend: str = "numpy") -> str:
     """Rebuild G from a run's checkpoint, draw ``n`` samples, write ``out`` (.npy or .png)."""
-    from .factory import build_models
     from .outputs import plot_samples
     if os.path.isdir(checkpoint):
         checkpoint = os.path.join(checkpoint, CHECKPOINT)
     if not os.path.exists(checkpoint):
         raise ConfigError(f"no checkpoint at {checkpoint}")
     ext = os.path.splitext(out)[1].lower()
+    if os.path.isdir(out):
+        raise ConfigError(f"--out {out} is a folder; name a .npy or .png file")
     if ext not in (".npy", ".png"):
         raise ConfigError(f"--out must end in .npy or .png, got {out!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ConfigError(f"--seed must be an integer >= 0, got {seed!r}")
     ckpt = load_checkpoint(checkpoint)
-    cfg = TrainConfig.from_dict(ckpt["config"])
+    try:
+        cfg = resolve(TrainConfig.from_dict(ckpt["config"]))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"checkpoint {checkpoint}: its config is not valid ({exc})") from None
+    bad = nonfinite_entries(ckpt["G"])
+    if bad:
+        raise ConfigError(f"checkpoint {checkpoint}: the generator's weights are not finite "
+                          f"({', '.join(bad[:3])}); it cannot be sampled")
     B.set_backend(backend)
-    if cfg.is_image:
-        shape = (1, 28, 28)  # MNIST and Fashion-MNIST
-    else:
-        from ..data.toy import get_dataset
-        shape = (get_dataset(cfg.data).dim,)
-    G, _ = build_models(cfg, shape)
-    G.load_state_dict(ckpt["G"])
+    G = _generator(cfg, ckpt, checkpoint)
     samples = generate(G, n, seed)
     if os.path.dirname(out):
         os.makedirs(os.path.dirname(out), exist_ok=True)

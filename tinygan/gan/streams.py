@@ -67,7 +67,8 @@ def make_data(cfg: TrainConfig):
         return ToyStream(get_dataset(cfg.data), cfg.seed)
     from ..data.mnist import DataError, load_mnist
     try:
-        images, _ = load_mnist(cfg.data_dir, "train", download=cfg.download, dataset=cfg.data)
+        images, _ = load_mnist(cfg.data_dir, "train", download=cfg.download, dataset=cfg.data,
+                               deadline=cfg.download_timeout)
     except (DataError, OSError) as exc:
         # one line for the command line: the data folder/download is the user's input
         raise ConfigError(f"cannot load {cfg.data}: {exc}".replace("\n", " ")) from None

@@ -14,7 +14,8 @@ import os
 
 from .. import backend as B
 from .checkpoint import CHECKPOINT, load_checkpoint, merge_resume, restore
-from .config import ConfigError, TrainConfig, default_data, resolve
+from .config import (ConfigError, TrainConfig, check_applicable, default_data, given_options,
+                     resolve)
 from .factory import build_models, build_optimizer, make_loop
 from .run import Run, RunLock, TrainingDiverged
 from .streams import DataSource, NoiseSource, make_data
@@ -38,8 +39,13 @@ def _prepare_out(out: str) -> None:
         os.makedirs(out, exist_ok=True)
     except OSError as exc:
         raise ConfigError(f"--out {out}: cannot create the folder ({exc.strerror})") from None
-    if not os.access(out, os.W_OK | os.X_OK):
-        raise ConfigError(f"--out {out}: the folder is not writable")
+    probe = os.path.join(out, f".write-probe-{os.getpid()}")
+    try:  # os.access says yes to root even on a read-only file system: try it
+        with open(probe, "w"):
+            pass
+        os.remove(probe)
+    except OSError as exc:
+        raise ConfigError(f"--out {out}: the folder is not writable ({exc.strerror})") from None
 
 
 def train(cfg: TrainConfig, resume: bool = False, loop=None) -> dict:
@@ -62,9 +68,11 @@ def train(cfg: TrainConfig, resume: bool = False, loop=None) -> dict:
         raise ConfigError(f"{cfg.out} already holds a run (checkpoint.npz); pass --resume to "
                           f"continue it, or choose another --out")
     ckpt = load_checkpoint(ckpt_path) if resume else None
+    given = given_options(cfg)
     if ckpt is not None:
         cfg = merge_resume(TrainConfig.from_dict(ckpt["config"]), cfg)
     cfg = resolve(cfg)
+    check_applicable(cfg, given)
     _prepare_out(cfg.out)
     with RunLock(cfg.out):
         return _train_locked(cfg, ckpt, loop)
@@ -72,6 +80,8 @@ def train(cfg: TrainConfig, resume: bool = False, loop=None) -> dict:
 
 def _train_locked(cfg: TrainConfig, ckpt, loop) -> dict:
     B.set_backend(cfg.backend)
+    if cfg.threads is not None:  # stored in the run: a resumed run uses the same BLAS split
+        B.set_num_threads(cfg.threads)
     # Reuse freed host blocks instead of fresh page-faulting mmaps every step (glibc only;
     # opt out with TINYGAN_NO_MALLOC_TUNE=1); see backend.tune_host_allocator.
     B.tune_host_allocator()
@@ -82,7 +92,11 @@ def _train_locked(cfg: TrainConfig, ckpt, loop) -> dict:
     if cfg.instance_noise and cfg.noise_anneal_steps is None:
         # fix σ's schedule now: a run resumed to more steps must not stretch it
         cfg.noise_anneal_steps = cfg.steps
-    G, D = build_models(cfg, data.shape)
+    cfg.data_shape = list(data.shape)
+    try:
+        G, D = build_models(cfg, data.shape)
+    except ValueError as exc:  # e.g. DCGAN on images of a size it has no layers for
+        raise ConfigError(f"{cfg.data} in {cfg.data_dir or 'the data folder'}: {exc}") from None
     opt_g, opt_d = build_optimizer(cfg, G.parameters()), build_optimizer(cfg, D.parameters())
     step = 0
     if ckpt is not None:
@@ -90,6 +104,11 @@ def _train_locked(cfg: TrainConfig, ckpt, loop) -> dict:
         if step > cfg.steps:
             raise ConfigError(f"--resume: the checkpoint is at step {step}, beyond "
                               f"--steps {cfg.steps}")
+        for opt in (opt_g, opt_d):  # the checkpoint's param groups carry the old lr
+            for group in opt.param_groups:
+                group["lr"] = cfg.lr
+        if cfg.history and cfg.history[-1].get("resumed_at") is None:
+            cfg.history[-1]["resumed_at"] = step
     real, noise = DataSource(data, cfg.batch_size), NoiseSource(G, cfg.batch_size)
     run = Run(cfg, G, D, opt_g, opt_d, data, real, cfg.out, step=step)
     run.start(resumed=ckpt is not None)
