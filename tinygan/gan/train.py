@@ -61,20 +61,21 @@ def train(cfg: TrainConfig, resume: bool = False, loop=None) -> dict:
     cfg = dataclasses.replace(cfg, extra=dict(cfg.extra))
     if cfg.out is None:
         cfg.out = os.path.join("runs", f"{cfg.model}-{cfg.data or default_data(cfg.model)}")
-    ckpt_path = os.path.join(cfg.out, CHECKPOINT)
-    if resume and not os.path.exists(ckpt_path):
-        raise ConfigError(f"--resume: no checkpoint at {ckpt_path}")
-    if not resume and os.path.exists(ckpt_path):
-        raise ConfigError(f"{cfg.out} already holds a run (checkpoint.npz); pass --resume to "
-                          f"continue it, or choose another --out")
-    ckpt = load_checkpoint(ckpt_path) if resume else None
-    given = given_options(cfg)
-    if ckpt is not None:
-        cfg = merge_resume(TrainConfig.from_dict(ckpt["config"]), cfg)
-    cfg = resolve(cfg)
-    check_applicable(cfg, given)
+    resolve(cfg)  # bad options are refused before anything touches the disk
     _prepare_out(cfg.out)
-    with RunLock(cfg.out):
+    with RunLock(cfg.out):  # before looking at the folder: two runs never share one
+        ckpt_path = os.path.join(cfg.out, CHECKPOINT)
+        if resume and not os.path.exists(ckpt_path):
+            raise ConfigError(f"--resume: no checkpoint at {ckpt_path}")
+        if not resume and os.path.exists(ckpt_path):
+            raise ConfigError(f"{cfg.out} already holds a run (checkpoint.npz); pass --resume "
+                              f"to continue it, or choose another --out")
+        ckpt = load_checkpoint(ckpt_path) if resume else None
+        given = given_options(cfg)
+        if ckpt is not None:
+            cfg = merge_resume(TrainConfig.from_dict(ckpt["config"]), cfg)
+        cfg = resolve(cfg)
+        check_applicable(cfg, given)
         return _train_locked(cfg, ckpt, loop)
 
 
