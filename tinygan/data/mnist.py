@@ -171,7 +171,7 @@ def _fetch(url: str, target: Path, timeout: float, deadline_at: float, progress)
                     sock = getattr(sock, "_sock", None)
                     if sock is not None:
                         sock.settimeout(min(timeout, left()))
-                    block = response.read(1 << 16)
+                    block = response.read1(1 << 16)  # what has arrived: never waits for more
                     if not block:
                         break
                     f.write(block)
@@ -180,6 +180,13 @@ def _fetch(url: str, target: Path, timeout: float, deadline_at: float, progress)
         os.replace(part, target)
     finally:
         part.unlink(missing_ok=True)
+
+
+def _deadline_error(name, deadline, mirrors) -> DownloadError:
+    return DownloadError(f"could not download {name} within the {deadline:g} s deadline "
+                         f"(mirrors tried: {', '.join(mirrors)}); raise it with "
+                         f"--download-timeout, or copy the IDX files into a folder and pass "
+                         f"--data-dir")
 
 
 def download(dataset: str = "mnist", dest=None, base_url=None, checksums=None,
@@ -228,17 +235,15 @@ def download(dataset: str = "mnist", dest=None, base_url=None, checksums=None,
                 _verify(target, expected)
                 break
             except DeadlineExceeded:
-                raise DownloadError(
-                    f"could not download {name} within the {deadline:g} s deadline "
-                    f"(mirrors tried: {', '.join(mirrors)}); raise it with "
-                    f"--download-timeout, or copy the IDX files into a folder and pass "
-                    f"--data-dir") from None
+                raise _deadline_error(name, deadline, mirrors) from None
             except ChecksumError as exc:
                 errors.append(exc)
             except urllib.error.HTTPError as exc:  # the server answered, without the file
                 errors.append(DownloadError(f"{url}: HTTP {exc.code} {exc.reason}"))
             except (urllib.error.URLError, http.client.HTTPException, socket.timeout,
                     ConnectionError, TimeoutError) as exc:
+                if time.monotonic() >= deadline_at - 0.05:  # that wait used up the deadline
+                    raise _deadline_error(name, deadline, mirrors) from None
                 unreachable = True
                 errors.append(DownloadError(f"{url}: {getattr(exc, 'reason', exc)}"))
         else:
