@@ -16,6 +16,7 @@ trajectories.  DCGAN uses lr 2e-4, β1 = 0.5; WGAN-GP lr 1e-4, β = (0, 0.9).
 from __future__ import annotations
 
 from .. import backend as B
+from .._validate import betas_problem
 from .optimizer import Optimizer
 
 
@@ -39,10 +40,9 @@ class Adam(Optimizer):
 
     def _validate(self, group):
         self._check_common(group)
-        betas = group["betas"]
-        self._check(len(betas) == 2, "betas", betas, "must be a pair (beta1, beta2)")
-        for i, b in enumerate(betas):
-            self._check(0.0 <= b < 1.0, f"beta{i + 1}", b, "must be in [0, 1)")
+        problem = betas_problem(group["betas"])
+        if problem is not None:
+            raise ValueError(f"{type(self).__name__}: invalid {problem}")
 
     def _update(self, p, g, state, group):
         lr, eps, wd = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
