@@ -359,8 +359,8 @@ def machine() -> dict:
 def find_mnist_dir(given):
     if given:
         return os.path.abspath(given)
-    from tinygan.demo import find_mnist
-    return find_mnist()
+    from tinygan.data.mnist import find_mnist_dir as find
+    return find()
 
 
 def main(argv=None) -> int:

@@ -386,3 +386,15 @@ def test_batches_from_arrays_and_loader_errors():
     with pytest.raises(ValueError, match="no batch of size 8 with drop_last"):
         DataLoader(np.arange(7), 8, drop_last=True)
     assert len(DataLoader(np.arange(7), 8)) == 1
+
+
+def test_find_mnist_dir_tries_tinygan_data_first_and_checks_a_given_folder(tmp_path, monkeypatch):
+    from tinygan.data.mnist import SPLITS, find_mnist_dir
+    folder = tmp_path / "digits"
+    folder.mkdir()
+    assert find_mnist_dir(str(folder)) is None  # no IDX files: not an MNIST folder
+    for stem in SPLITS["train"]:
+        (folder / (stem + ".gz")).write_bytes(b"")
+    assert find_mnist_dir(str(folder)) == str(folder)
+    monkeypatch.setenv("TINYGAN_DATA", str(folder))
+    assert find_mnist_dir() == str(folder)  # $TINYGAN_DATA wins over ../shared/data/mnist
