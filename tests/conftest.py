@@ -21,11 +21,7 @@ MNIST_DIR = find_mnist_dir()  # $TINYGAN_DATA, ../shared/data/mnist, ... (None: 
 def _one_blas_thread():
     """Tests check numbers, not speed: one BLAS thread keeps them fast and steady on a
     shared 2-core machine (multi-threaded BLAS on tiny matrices thrashes under load)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
+    from threadpoolctl import threadpool_limits
     with threadpool_limits(limits=1, user_api="blas"):
         yield
 

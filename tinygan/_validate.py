@@ -29,7 +29,7 @@ def positive_int(value, name: str, who: str, error=ValueError) -> int:
 
 
 def betas_problem(betas):
-    """What is wrong with Adam's ``betas`` (a pair in [0, 1)), as ``"name=value (rule)"``; None if fine."""
+    """What is wrong with Adam's ``betas`` (a pair in [0, 1)): ``"name=value (rule)"``, or None."""
     try:
         pair = tuple(betas)
     except TypeError:

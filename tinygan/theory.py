@@ -26,7 +26,8 @@ __all__ = [
     "LOG2", "LOG4", "grid", "integrate", "gaussian_pdf", "uniform_pdf", "mixture_pdf",
     "Density1D", "gaussian", "mixture", "optimal_discriminator", "value_at",
     "value_at_optimum", "virtual_training_criterion", "kl", "jsd", "jsd_entropy_form",
-    "jsd_integrand", "cdf_on_grid", "wasserstein1_quadrature", "wasserstein1_samples_1d", "sliced_wasserstein",
+    "jsd_integrand", "cdf_on_grid", "wasserstein1_quadrature", "wasserstein1_samples_1d",
+    "sliced_wasserstein",
     "jsd_segments", "wasserstein_segments", "segment_samples", "noisy_segment_pdf_x",
     "noisy_jsd_segments", "noisy_jsd_segments_2d", "jsd_small_shift", "saturating_grad_logit",
     "nonsaturating_grad_logit", "saturating_grad_d", "nonsaturating_grad_d", "rankdata",
@@ -36,7 +37,7 @@ __all__ = [
 LOG2 = math.log(2.0)
 LOG4 = math.log(4.0)
 
-_trapezoid = getattr(np, "trapezoid", None) or np.trapz  # numpy ≥ 2 renamed trapz (setup.cfg: ≥ 1.22)
+_trapezoid = getattr(np, "trapezoid", None) or np.trapz  # numpy 2 renamed trapz; setup.cfg: ≥ 1.22
 
 
 # ---------------------------------------------------------------- quadrature

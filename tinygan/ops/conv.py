@@ -51,7 +51,7 @@ kept from the forward pass for the weight gradient only when that ratio is at
 most 1 (e.g. k=2, s=2, or a 1x1 kernel), where keeping costs no more memory
 than the input itself; otherwise backward rebuilds them (one im2col, ~0.75 ms
 for DCGAN-28's Conv(64→128) at batch 64) and the forward's columns die at
-once.  Measured on DCGAN-64 (workload (c) of issue 5): peak memory 728 →
+once.  Measured on DCGAN-64 (``benchmarks/bench_steps.py --memory``, workload (c)): peak 728 →
 549 MiB.  ``True`` always keeps them (one im2col less per step, more memory),
 ``False`` never does.
 """
@@ -197,7 +197,7 @@ def _padded_columns(xpad, kernel, stride, out_hw):
 # the batch whose columns take about this many bytes, so that each slice of columns
 # is still in cache when the GEMM reads it (or col2im adds it back) instead of
 # streaming the whole column matrix through memory twice.  Measured on DCGAN-28's
-# Conv(64→128, k4 s2) (issue 5), forward + weight gradient + input gradient
+# Conv(64→128, k4 s2) (benchmarks/bench_layers.py, "D28 conv 64->128"), forward + both gradients
 # (a conv_transpose2d): 37.2 → 31.9 ms at batch 64, 72.0 → 62.9 ms at batch 128
 # (1-4 MiB all within a few % of each other), and the full column matrix is
 # never held.  A slice also keeps at least ``CHUNK_MIN_ROWS`` GEMM rows: thinner

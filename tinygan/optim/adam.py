@@ -11,7 +11,9 @@ Step t (counted per parameter) with gradient g:
 The bias corrections are Python floats (double precision, as in PyTorch's
 scalar path) and ε is added *after* dividing by sqrt(1 − β2ᵗ) — PyTorch's
 placement, which differs slightly from the paper's ε̂ and matters for exact
-trajectories.  DCGAN uses lr 2e-4, β1 = 0.5; WGAN-GP lr 1e-4, β = (0, 0.9).
+trajectories.  DCGAN uses lr 2e-4, β1 = 0.5; WGAN-GP lr 1e-4, β = (0.5, 0.9)
+(``tinygan.gan.config.PAPER_DEFAULTS``, from Gulrajani et al.'s code; their
+paper's table lists β1 = 0).
 """
 from __future__ import annotations
 
