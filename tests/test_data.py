@@ -455,3 +455,15 @@ def test_cli_download_deadline_is_one_line(silent_server, tmp_path, capsys, monk
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("tinygan: error:") and len(err.strip().splitlines()) == 1
     assert "deadline" in err and url in err
+
+
+def test_find_mnist_dir_tries_tinygan_data_first_and_checks_a_given_folder(tmp_path, monkeypatch):
+    from tinygan.data.mnist import SPLITS, find_mnist_dir
+    folder = tmp_path / "digits"
+    folder.mkdir()
+    assert find_mnist_dir(str(folder)) is None  # no IDX files: not an MNIST folder
+    for stem in SPLITS["train"]:
+        (folder / (stem + ".gz")).write_bytes(b"")
+    assert find_mnist_dir(str(folder)) == str(folder)
+    monkeypatch.setenv("TINYGAN_DATA", str(folder))
+    assert find_mnist_dir() == str(folder)  # $TINYGAN_DATA wins over ../shared/data/mnist

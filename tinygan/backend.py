@@ -319,8 +319,8 @@ def tune_host_allocator() -> bool:
     block above a few MiB with a fresh ``mmap()`` and hands it back with
     ``munmap()`` on free, so every step touches brand-new pages and takes one
     page fault per 4 KiB page.  Measured for the DCGAN 28×28 step at batch
-    128 (issue 5): about 17,000 faults and 125 ms of kernel time per step, a
-    quarter of the step; with this setting the blocks stay in the heap and are
+    128 (``benchmarks/bench_steps.py``, workload b128): about 17,000 faults and
+    125 ms of kernel time per step, a quarter of the step; with this setting the blocks stay in the heap and are
     reused, CPU time per step fell from 462 to 350 ms (198 → 166 ms at batch 64).
     The price: memory freed by the process is kept for reuse rather than given
     back to the OS, so the resident size stays at the peak reached so far.
@@ -360,8 +360,9 @@ def set_num_threads(n: int) -> bool:
     every core by default.  On a shared or loaded machine its idle threads
     spin-wait for a core the OS has given to someone else, and small matrix
     products then run 5–80× slower than on one thread (measured on a 2-core
-    host, issue 5); ``set_num_threads(1)`` avoids that.  The limit is applied at
-    once, process-wide, and stays until the next call.
+    host; benchmarks/README.md, "Thread pools under load"); ``set_num_threads(1)``
+    avoids that.  The limit is applied at once, process-wide, and stays until the
+    next call.
 
     Uses threadpoolctl (``pip install threadpoolctl``), which reaches the BLAS
     already loaded by NumPy.  Without it, only the environment variables

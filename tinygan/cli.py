@@ -11,9 +11,12 @@ exit with status 2; a diverged run (NaN/inf loss) exits with status 1.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
-from .gan.config import DATASETS, MODELS, ConfigError, TrainConfig, describe_defaults
+from ._validate import betas_problem, is_positive_int
+from .gan.config import (ARCHS, BACKENDS, DATASETS, MODELS, OPTIMIZERS, ConfigError, TrainConfig,
+                         describe_defaults)
 
 EXIT_BAD_OPTION, EXIT_DIVERGED = 2, 1
 
@@ -36,23 +39,23 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _number(kind, allow_zero: bool, what: str):
-    """An argparse type: a finite ``kind`` (int or float) > 0, or >= 0 with ``allow_zero``."""
+def _number(kind, ok, what: str):
+    """An argparse type: a ``kind`` (int or float) for which ``ok(value)`` holds."""
     def parse(text):
         try:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-        if not (value >= 0 if allow_zero else value > 0) or value == float("inf"):
+        if not ok(value):
             raise argparse.ArgumentTypeError(f"must be {what}, got {text}")
         return value
     return parse
 
 
-_positive_int = _number(int, False, "a positive integer")
-_non_negative_int = _number(int, True, "an integer >= 0")
-_positive_float = _number(float, False, "a positive number")
-_non_negative_float = _number(float, True, "a number >= 0")
+_positive_int = _number(int, is_positive_int, "a positive integer")
+_non_negative_int = _number(int, lambda v: v >= 0, "an integer >= 0")
+_positive_float = _number(float, lambda v: 0 < v < math.inf, "a positive number")
+_non_negative_float = _number(float, lambda v: 0 <= v < math.inf, "a number >= 0")
 
 
 def _int_list(text):
@@ -61,7 +64,7 @@ def _int_list(text):
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected comma-separated widths like 512,512,512, "
                                          f"got {text!r}") from None
-    if not values or min(values) <= 0:
+    if not values or not all(map(is_positive_int, values)):
         raise argparse.ArgumentTypeError(f"widths must be positive integers, got {text!r}")
     return values
 
@@ -71,7 +74,7 @@ def _betas(text):
         values = tuple(float(v) for v in text.split(","))
     except ValueError:
         values = ()
-    if len(values) != 2 or not all(0 <= b < 1 for b in values):
+    if betas_problem(values) is not None:
         raise argparse.ArgumentTypeError(f"expected two numbers in [0, 1) like 0.5,0.999, "
                                          f"got {text!r}")
     return values
@@ -96,7 +99,7 @@ def _add_train_options(p: argparse.ArgumentParser, model: str) -> None:
                         help="length in passes of D over the training images (images only)")
     p.add_argument("--batch-size", type=_positive_int, default=None,
                    help=f"minibatch size m (default: {d['batch_size']})")
-    p.add_argument("--optimizer", choices=("sgd", "adam", "rmsprop"), default=None,
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default=None,
                    help=f"optimiser of both networks (default: {d['optimizer']})")
     p.add_argument("--lr", type=_positive_float, default=None,
                    help=f"learning rate (default: {d['lr']})")
@@ -128,7 +131,7 @@ def _add_train_options(p: argparse.ArgumentParser, model: str) -> None:
         p.add_argument("--gp-lambda", type=_non_negative_float, default=None,
                        help=f"gradient-penalty weight λ (default: {d['gp_lambda']}: the "
                             "paper's 10 for images, 0.1 as in Gulrajani's 2-D toy script)")
-    p.add_argument("--arch", choices=("mlp", "dcgan"), default=None,
+    p.add_argument("--arch", choices=ARCHS, default=None,
                    help=f"network family (default: {d['arch']})")
     p.add_argument("--hidden", type=_int_list, default=None,
                    help=f"MLP hidden widths (default: {','.join(map(str, (512, 512, 512)))} "
@@ -144,7 +147,7 @@ def _add_train_options(p: argparse.ArgumentParser, model: str) -> None:
                    help="CPU threads of the BLAS/OpenMP pools (default: all cores). On a busy "
                         "or shared machine 1 is often faster: idle BLAS threads spin-wait "
                         "for a core (needs threadpoolctl to resize NumPy's running pool)")
-    p.add_argument("--backend", choices=("numpy", "cupy"), default=None,
+    p.add_argument("--backend", choices=BACKENDS, default=None,
                    help="array library (default: numpy; cupy needs an NVIDIA GPU)")
     p.add_argument("--out", default=None,
                    help="run folder (default: runs/MODEL-DATA)")
@@ -183,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("-n", type=_positive_int, default=64, help="number of samples (default 64)")
     sample.add_argument("--out", required=True, help="output file: .png (grid/scatter) or .npy")
     sample.add_argument("--seed", type=_non_negative_int, default=0, help="noise seed (default: 0)")
-    sample.add_argument("--backend", choices=("numpy", "cupy"), default="numpy",
+    sample.add_argument("--backend", choices=BACKENDS, default="numpy",
                         help="array library (default: numpy)")
     demo = sub.add_parser("demo", help="train the GAN family on built-in data (a few minutes)")
     demo.add_argument("--out", default="tinygan-demo", help="output folder (default: tinygan-demo)")

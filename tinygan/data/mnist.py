@@ -29,7 +29,7 @@ import numpy as np
 from .idx import IDXError, read_idx_images, read_idx_labels
 
 __all__ = ["DataError", "MissingDataError", "DownloadError", "ChecksumError", "DATASETS",
-           "SPLITS", "cache_dir", "find_idx_files", "download", "load_mnist",
+           "SPLITS", "cache_dir", "find_mnist_dir", "find_idx_files", "download", "load_mnist",
            "load_fashion_mnist", "to_unit_range", "file_checksum"]
 
 SPLITS = {
@@ -82,6 +82,38 @@ def cache_dir() -> Path:
     """``$TINYGAN_DATA`` if set, else ``~/.cache/tinygan``."""
     env = os.environ.get("TINYGAN_DATA")
     return Path(env).expanduser() if env else Path.home() / ".cache" / "tinygan"
+
+
+def _has_split(folder, split: str = "train") -> bool:
+    try:
+        find_idx_files(folder, split)
+    except MissingDataError:
+        return False
+    return True
+
+
+def find_mnist_dir(folder=None):
+    """An MNIST folder already on disk (absolute path), or None; nothing is downloaded.
+
+    With ``folder`` given: that folder if it holds the training IDX files, else None.
+    Otherwise the first that does of ``$TINYGAN_DATA``, ``../shared/data/mnist`` and
+    ``shared/data/mnist`` relative to the working directory, ``../shared/data/mnist``
+    next to the repository holding this package, and the download cache
+    (:func:`cache_dir` ``/ "mnist"``).  The demos, ``tinygan demo`` and the tests
+    all look here, so they find the same files.
+    """
+    if folder is not None:
+        return os.path.abspath(os.path.expanduser(folder)) if _has_split(folder) else None
+    repo = Path(__file__).resolve().parents[2]  # tinygan/data/mnist.py -> the repository
+    candidates = [os.environ.get("TINYGAN_DATA"),
+                  os.path.join("..", "shared", "data", "mnist"),
+                  os.path.join("shared", "data", "mnist"),
+                  repo.parent / "shared" / "data" / "mnist",
+                  cache_dir() / "mnist"]
+    for candidate in candidates:
+        if candidate and _has_split(candidate):
+            return os.path.abspath(os.path.expanduser(candidate))
+    return None
 
 
 def _dataset_info(dataset: str) -> dict:

@@ -27,6 +27,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Optional
 
+from .._validate import betas_problem, is_positive_int
+
 MODELS = ("gan", "dcgan", "wgan", "wgan-gp")
 TOY_DATA = ("ring8", "grid25", "swissroll", "gaussian1d")
 IMAGE_DATA = ("mnist", "fashion-mnist")
@@ -204,10 +206,12 @@ def _positive(cfg, name, kind=int, allow_none=False):
     v = getattr(cfg, name)
     if v is None and allow_none:
         return
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0 \
-            or (kind is int and int(v) != v):
-        what = "a positive integer" if kind is int else "a positive number"
-        raise ConfigError(f"--{name.replace('_', '-')} must be {what}, got {v!r}")
+    flag = f"--{name.replace('_', '-')}"
+    if kind is int:
+        if not is_positive_int(v):
+            raise ConfigError(f"{flag} must be a positive integer, got {v!r}")
+    elif isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
+        raise ConfigError(f"{flag} must be a positive number, got {v!r}")
 
 
 # Sizes beyond these cannot be allocated on any machine this runs on (a 2**31-wide layer
@@ -313,9 +317,10 @@ def validate(cfg: TrainConfig) -> None:
                           f"mnist or fashion-mnist, or --arch mlp with another model)")
     if cfg.model == "dcgan" and cfg.arch != "dcgan":
         raise ConfigError("the dcgan model uses --arch dcgan; for an MLP GAN use the gan model")
-    if cfg.hidden is not None and (len(cfg.hidden) == 0 or min(cfg.hidden) <= 0):
+    if cfg.hidden is not None and (len(cfg.hidden) == 0
+                                   or not all(map(is_positive_int, cfg.hidden))):
         raise ConfigError(f"--hidden must list positive widths, got {cfg.hidden!r}")
-    if cfg.betas is not None and (len(cfg.betas) != 2 or not all(0 <= b < 1 for b in cfg.betas)):
+    if cfg.betas is not None and betas_problem(cfg.betas) is not None:
         raise ConfigError(f"--betas must be two numbers in [0, 1), got {cfg.betas!r}")
     if cfg.momentum is not None and not 0 <= cfg.momentum < 1:
         raise ConfigError(f"--momentum must be in [0, 1), got {cfg.momentum!r}")
