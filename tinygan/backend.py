@@ -364,29 +364,13 @@ def set_num_threads(n: int) -> bool:
     avoids that.  The limit is applied at once, process-wide, and stays until the
     next call.
 
-    Uses threadpoolctl (``pip install threadpoolctl``), which reaches the BLAS
-    already loaded by NumPy.  Without it, only the environment variables
-    ``OPENBLAS_NUM_THREADS``/``OMP_NUM_THREADS``/``MKL_NUM_THREADS`` are set,
-    which libraries loaded *later* honour, and a warning says so; returns False
-    then, True when a running pool was limited.  The GPU backend is unaffected.
+    Uses threadpoolctl (a dependency), which reaches the BLAS already loaded by
+    NumPy; returns True.  The GPU backend is unaffected.
     """
-    try:
-        n = int(n)
-    except (TypeError, ValueError):
-        raise ValueError(f"set_num_threads: n must be a positive integer, got {n!r}") from None
-    if n < 1:
-        raise ValueError(f"set_num_threads: n must be a positive integer, got {n}")
-    try:
-        import threadpoolctl
-    except ImportError:
-        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ[var] = str(n)
-        import warnings
-        warnings.warn("set_num_threads: threadpoolctl is not installed, so the BLAS pool that "
-                      "NumPy has already started cannot be resized; install it with "
-                      "`pip install threadpoolctl` (or set OPENBLAS_NUM_THREADS before "
-                      "starting Python)", RuntimeWarning, stacklevel=2)
-        return False
+    import threadpoolctl
+
+    from ._validate import positive_int
+    n = positive_int(n, "n", "set_num_threads")
     if _THREAD_LIMITER[0] is not None:
         _THREAD_LIMITER[0].restore_original_limits()
     _THREAD_LIMITER[0] = threadpoolctl.threadpool_limits(limits=n)
