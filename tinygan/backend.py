@@ -22,7 +22,7 @@ __all__ = [
     "default_dtype", "set_default_dtype", "default_dtype_as", "manual_seed", "rng",
     "get_rng_state", "set_rng_state", "as_strided", "scatter_add", "is_array",
     "BackendError", "tune_host_allocator", "set_num_threads", "register_backend",
-    "available_backends",
+    "available_backends", "seed_stream", "num_threads",
 ]
 
 
@@ -177,6 +177,19 @@ def manual_seed(seed: int) -> None:
     """Seed the random generator of every backend (one generator per backend)."""
     _state["seed"] = int(seed)
     _state["rng"] = {}
+
+
+def seed_stream(*keys: int) -> None:
+    """Seed every backend's generator from a tuple of integers, e.g. (run seed, step).
+
+    A training run calls this before each generator iteration, so that the
+    iteration's random draws (z, instance noise, interpolation ε) depend only on
+    (seed, step): a resumed run reproduces them on every backend without saving
+    generator state, which CuPy cannot export.  The keys go through NumPy's
+    SeedSequence, so nearby steps give independent streams.
+    """
+    entropy = numpy.random.SeedSequence([int(k) for k in keys]).generate_state(2, numpy.uint32)
+    manual_seed(int(entropy[0]) | (int(entropy[1]) << 32) & 0x7FFFFFFFFFFFFFFF)
 
 
 def _make_rng(name, module, seed):
@@ -351,6 +364,19 @@ def tune_host_allocator() -> bool:
             ok = False
     _MALLOC_TUNED[0] = bool(ok)
     return _MALLOC_TUNED[0]
+
+
+@contextlib.contextmanager
+def num_threads(n):
+    """Inside, the BLAS/OpenMP pools use ``n`` threads (None: leave them); restored after."""
+    if n is None:
+        yield
+        return
+    import threadpoolctl
+
+    from ._validate import positive_int
+    with threadpoolctl.threadpool_limits(limits=positive_int(n, "n", "num_threads")):
+        yield
 
 
 def set_num_threads(n: int) -> bool:

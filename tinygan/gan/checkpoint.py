@@ -1,10 +1,12 @@
 """The checkpoint of a training run: what it holds, how it is written, read and resumed.
 
 ``checkpoint.npz`` (pickle-free, written atomically by :func:`tinygan.save`)
-holds both networks, both optimisers, the generator step, the RNG state of the
-backend (noise z, instance noise, interpolation ε), the state of the host data
-stream and the config — enough for ``--resume`` to continue *bit-identically*
-on CPU.
+holds both networks, both optimisers, the generator step, the state of the host
+data stream and the config — enough for ``--resume`` to continue
+*bit-identically* on CPU.  The device's random draws need no saved state: each
+generator iteration draws from a stream seeded by (seed, step)
+(:func:`tinygan.backend.seed_stream`, called by :class:`~tinygan.gan.run.Run`),
+so a resumed run reproduces them on every backend.
 """
 from __future__ import annotations
 
@@ -51,7 +53,7 @@ def run_state(step: int, cfg: TrainConfig, G, D, opt_g, opt_d, data) -> dict:
     return {"format": FORMAT, "step": int(step), "config": cfg.to_dict(),
             "G": G.state_dict(), "D": D.state_dict(),
             "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
-            "rng": _host_json(B.get_rng_state()), "data": _host_json(data.state_dict())}
+            "data": _host_json(data.state_dict())}
 
 
 def save_checkpoint(path: str, state: dict) -> None:
@@ -67,7 +69,7 @@ def load_checkpoint(path: str) -> dict:
         raise ConfigError(f"cannot read checkpoint {path}: {exc}".replace("\n", " ")) from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         raise ConfigError(f"{path} is not a tinygan training checkpoint")
-    missing = [k for k in ("step", "config", "G", "D", "opt_g", "opt_d", "rng", "data")
+    missing = [k for k in ("step", "config", "G", "D", "opt_g", "opt_d", "data")
                if k not in ckpt]
     if missing:
         raise ConfigError(f"checkpoint {path} lacks {', '.join(missing)}")
@@ -83,7 +85,6 @@ def restore(ckpt: dict, G, D, opt_g, opt_d, data, path: str = "the checkpoint") 
         opt_d.load_state_dict(ckpt["opt_d"])
     except (KeyError, ValueError) as exc:
         raise ConfigError(f"cannot restore {path}: {exc}".replace("\n", " ")) from None
-    B.set_rng_state(json.loads(ckpt["rng"]))
     data.load_state_dict(json.loads(ckpt["data"]))
     return int(ckpt["step"])
 

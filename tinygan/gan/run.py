@@ -36,6 +36,7 @@ import time
 
 import numpy as np
 
+from .. import backend as B
 from ..autograd import Tensor
 from .checkpoint import CHECKPOINT, nonfinite_entries, run_state, save_checkpoint
 from .config import ConfigError, TrainConfig
@@ -229,13 +230,20 @@ class Run:
         if progress is None:
             progress = sys.stderr.isatty()  # quiet in non-interactive use
         from tqdm.auto import tqdm
+        records = iter(records)
         with tqdm(total=self.cfg.steps, initial=self.step, disable=not progress,
                   desc=f"{self.cfg.model} on {self.cfg.data}", unit="step",
                   dynamic_ncols=True) as bar, _deferred_signals(self._signal):
             self._bar = bar
             self._log_clock = (time.perf_counter(), self.step, self.real.seen)
             try:
-                for record in records:
+                while True:
+                    # this iteration's device draws come from (seed, step) alone: exact
+                    # resume on every backend (see tinygan.backend.seed_stream)
+                    B.seed_stream(self.cfg.seed, self.step)
+                    record = next(records, None)
+                    if record is None:
+                        break
                     self.step += 1
                     self._after_step(record)
                     if self._signal.get("signum"):

@@ -76,13 +76,12 @@ def train(cfg: TrainConfig, resume: bool = False, loop=None) -> dict:
             cfg = merge_resume(TrainConfig.from_dict(ckpt["config"]), cfg)
         cfg = resolve(cfg)
         check_applicable(cfg, given)
-        return _train_locked(cfg, ckpt, loop)
+        with B.num_threads(cfg.threads):  # stored in the run: a resume uses the same split
+            return _train_locked(cfg, ckpt, loop)
 
 
 def _train_locked(cfg: TrainConfig, ckpt, loop) -> dict:
     B.set_backend(cfg.backend)
-    if cfg.threads is not None:  # stored in the run: a resumed run uses the same BLAS split
-        B.set_num_threads(cfg.threads)
     # Reuse freed host blocks instead of fresh page-faulting mmaps every step (glibc only;
     # opt out with TINYGAN_NO_MALLOC_TUNE=1); see backend.tune_host_allocator.
     B.tune_host_allocator()
