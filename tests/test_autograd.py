@@ -201,6 +201,23 @@ def test_comparison_ops_give_no_grad():
     np.testing.assert_array_equal(host(2.0 < x), [False, False, True])
 
 
+@pytest.mark.parametrize("data", [2 ** 31 + 1, [1, 2], np.array([3], dtype=np.int32),
+                                  np.array([True, False]), np.array(7, dtype=np.uint8)])
+def test_integer_data_cannot_require_grad(data):
+    # PyTorch refuses too; casting would silently round 2**31 + 1 to 2147483648.0 in float32.
+    dtype = np.asarray(data).dtype
+    with pytest.raises(TypeError, match=rf"^only Tensors of floating point dtype can require "
+                                        rf"gradients, got dtype {dtype} "):
+        tg.tensor(data, requires_grad=True)
+    # without requires_grad the data keeps its integer dtype and value exactly
+    kept = tg.tensor(data)
+    assert kept.dtype == dtype and kept.tolist() == np.asarray(data).tolist()
+    # float data with requires_grad is fine, and an explicit float dtype is honoured
+    x = tg.tensor(data, requires_grad=True, dtype="float64")
+    assert x.dtype == np.float64 and x.requires_grad
+    assert x.numpy().tolist() == np.asarray(data, dtype=np.float64).tolist()
+
+
 def test_requires_grad_only_for_float():
     with pytest.raises(TypeError, match="floating"):
         tg.Tensor(np.array([1, 2]), requires_grad=False).requires_grad_()
