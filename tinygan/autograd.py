@@ -187,7 +187,8 @@ class Tensor:
 
     def requires_grad_(self, flag: bool = True) -> "Tensor":
         if flag and self.data.dtype.kind != "f":
-            raise TypeError(f"only floating tensors can require gradients, got dtype {self.dtype}")
+            raise TypeError(f"only Tensors of floating point dtype can require gradients, "
+                            f"got dtype {self.dtype}")
         self.requires_grad = bool(flag)
         return self
 
