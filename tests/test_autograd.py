@@ -201,6 +201,23 @@ def test_comparison_ops_give_no_grad():
     np.testing.assert_array_equal(host(2.0 < x), [False, False, True])
 
 
+@pytest.mark.parametrize("data", [2 ** 31 + 1, [1, 2], np.array([3], dtype=np.int32),
+                                  np.array([True, False]), np.array(7, dtype=np.uint8)])
+def test_integer_data_cannot_require_grad(data):
+    # PyTorch refuses too; casting would silently round 2**31 + 1 to 2147483648.0 in float32.
+    dtype = np.asarray(data).dtype
+    with pytest.raises(TypeError, match=rf"^only Tensors of floating point dtype can require "
+                                        rf"gradients, got dtype {dtype} "):
+        tg.tensor(data, requires_grad=True)
+    # without requires_grad the data keeps its integer dtype and value exactly
+    kept = tg.tensor(data)
+    assert kept.dtype == dtype and kept.tolist() == np.asarray(data).tolist()
+    # float data with requires_grad is fine, and an explicit float dtype is honoured
+    x = tg.tensor(data, requires_grad=True, dtype="float64")
+    assert x.dtype == np.float64 and x.requires_grad
+    assert x.numpy().tolist() == np.asarray(data, dtype=np.float64).tolist()
+
+
 def test_requires_grad_only_for_float():
     with pytest.raises(TypeError, match="floating"):
         tg.Tensor(np.array([1, 2]), requires_grad=False).requires_grad_()
@@ -231,7 +248,14 @@ def test_grad_with_create_graph_gives_second_derivative():
     gx = tg.grad(out, xx, create_graph=True)
     pen = ((gx * gx).sum() - 1.0) ** 2
     pen.backward()
-    assert w.grad is not None and np.isfinite(host(w.grad)).all()
+    # closed form: a = x W, s = 1 − tanh²(a), gx = W s, S = Σ gx², pen = (S − 1)²;
+    # ∂S/∂W_kl = 2 gx_k s_l − 4 (gxᵀ W)_l tanh(a_l) s_l x_k
+    W, x = np.array([[0.5, -1.0], [2.0, 0.3]]), np.array([1.0, 2.0])
+    a = x @ W
+    th, sd = np.tanh(a), 1 - np.tanh(a) ** 2
+    gxn = W @ sd
+    dS = 2 * np.outer(gxn, sd) - 4 * np.outer(x, (gxn @ W) * th * sd)
+    np.testing.assert_allclose(host(w.grad), 2 * (gxn @ gxn - 1) * dS, rtol=1e-5, atol=1e-6)
     assert np.abs(host(w.grad)).sum() > 0
 
 

@@ -94,13 +94,18 @@ def test_fused_and_graph_backward_agree(backend, float64):
         np.testing.assert_allclose(f.numpy(), s.numpy(), rtol=1e-12, atol=1e-12)
 
 
-def test_normalised_output_statistics(backend):
-    """Training output has per-channel mean 0 and biased variance 1 (γ=1, β=0)."""
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_normalised_output_statistics(backend, seed):
+    """Training output has per-channel mean 0 and biased variance σ²/(σ² + ε) (γ=1, β=0)."""
+    tinygan.manual_seed(seed)
     layer = nn.BatchNorm2d(4)
     x = tinygan.randn(8, 4, 5, 5) * 3.0 + 2.0
-    y = layer(x).numpy()
-    np.testing.assert_allclose(y.mean(axis=(0, 2, 3)), 0, atol=1e-5)
-    np.testing.assert_allclose(y.var(axis=(0, 2, 3)), 1, atol=1e-3)
+    y = layer(x).numpy().astype(np.float64)
+    var = x.numpy().astype(np.float64).var(axis=(0, 2, 3))
+    # an identity for any sample, up to float32 rounding: observed |mean| <= 7.0e-8 and
+    # relative variance error <= 1.24e-7 over seeds 0-2, both backends and BLAS kernels
+    np.testing.assert_allclose(y.mean(axis=(0, 2, 3)), 0, atol=1e-6)
+    np.testing.assert_allclose(y.var(axis=(0, 2, 3)), var / (var + 1e-5), rtol=1e-6)
 
 
 def test_float32_preserved(backend):

@@ -209,18 +209,32 @@ def test_conv_transpose2d_matches_reference(backend, float64, col_layout, case):
 
 def test_layers_train_step_on_backend(backend):
     """A small conv/deconv stack runs forward, backward and double backward on each backend."""
-    tinygan.manual_seed(0)
-    net = nn.Sequential(nn.Conv2d(2, 4, 3, stride=2, padding=1), nn.LeakyReLU(0.2),
-                        nn.ConvTranspose2d(4, 2, 4, stride=2, padding=1))
-    x = _t((2, 2, 6, 6), 0)
-    y = net(x)
-    assert y.shape == (2, 2, 6, 6) and y.dtype == np.float32
-    (gx,) = grad((y * y).sum(), [x], create_graph=True)
-    (gx * gx).sum().backward()
-    for prm in net.parameters():
-        assert prm.grad is not None and prm.grad.shape == prm.shape
-        assert prm.grad.dtype == np.float32
+    def run():
+        tinygan.manual_seed(0)
+        net = nn.Sequential(nn.Conv2d(2, 4, 3, stride=2, padding=1), nn.LeakyReLU(0.2),
+                            nn.ConvTranspose2d(4, 2, 4, stride=2, padding=1))
+        x = _t((2, 2, 6, 6), 0)
+        y = net(x)
+        assert y.shape == (2, 2, 6, 6) and y.dtype == np.float32
+        (gx,) = grad((y * y).sum(), [x], create_graph=True)
+        (gx * gx).sum().backward()
+        return list(net.parameters())
+
+    params = run()
+    for prm in params:
+        assert prm.grad.shape == prm.shape and prm.grad.dtype == np.float32
         assert B.array_module(prm.grad.data) is B.xp()
+    # the values: the same as on NumPy (whose conv gradients tests above check in float64)
+    backend_used = B.get_backend()
+    B.set_backend("numpy")
+    try:
+        reference = run()
+    finally:
+        B.set_backend(backend_used)
+    for prm, ref in zip(params, reference):
+        np.testing.assert_allclose(B.to_numpy(prm.grad.data), ref.grad.numpy(), rtol=1e-5,
+                                   atol=1e-6)
+        assert np.abs(ref.grad.numpy()).max() > 0
 
 
 # ------------------------------------------------------------------ PyTorch comparisons

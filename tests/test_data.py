@@ -268,6 +268,7 @@ def test_download_verifies_and_caches(file_server, tmp_path, monkeypatch, algori
     x, y = load_mnist(split="train", download=True, base_url=url, checksums=sums, timeout=5)
     np.testing.assert_array_equal(y, data["train"][1])
     assert x.shape == (9, 1, 28, 28)
+    np.testing.assert_allclose(x[:, 0], data["train"][0] / 127.5 - 1.0, atol=1e-6)
     assert sorted(p.name for p in (cache / "mnist").iterdir()) == \
         ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"]
     served = len(_QuietHandler.requests)

@@ -18,6 +18,7 @@ LeakyReLU, Tanh) and on an MLP GAN.
 """
 import traceback
 
+import numpy as np
 import pytest
 
 import tinygan
@@ -155,3 +156,36 @@ def test_training_step_makes_no_float64_temporary(model, monkeypatch):
     assert created[0] > 100, "the stand-in saw too few arrays: was the step on another backend?"
     assert not bad, "float64 arrays created during a training step:\n  " + "\n  ".join(
         f"{where}: {what}" for where, what in sorted(bad.items()))
+
+
+# ---------------------------------------------------------------- layer input dtype
+LAYERS = {
+    "Linear": (lambda: nn.Linear(3, 2), (4, 3), r"Linear\(3, 2\)"),
+    "Conv2d": (lambda: nn.Conv2d(2, 3, 3, padding=1), (2, 2, 5, 5),
+               r"Conv2d\(2, 3, k=3, s=1, p=1\)"),
+    "ConvTranspose2d": (lambda: nn.ConvTranspose2d(2, 3, 4, 2, 1), (2, 2, 3, 3),
+                        r"ConvTranspose2d\(2, 3, k=4, s=2, p=1\)"),
+    "BatchNorm1d": (lambda: nn.BatchNorm1d(3), (4, 3), r"BatchNorm1d\(3\)"),
+    "BatchNorm2d": (lambda: nn.BatchNorm2d(2), (4, 2, 3, 3), r"BatchNorm2d\(2\)"),
+    "BatchNorm2d-no-affine": (lambda: nn.BatchNorm2d(2, affine=False), (4, 2, 3, 3),
+                              r"BatchNorm2d\(2\)"),
+}
+
+
+@pytest.mark.parametrize("name", list(LAYERS))
+@pytest.mark.parametrize("layer_dtype,input_dtype", [("float32", "float64"),
+                                                     ("float64", "float32"),
+                                                     ("float32", "int64")])
+def test_layer_refuses_an_input_of_another_dtype(name, layer_dtype, input_dtype):
+    # PyTorch's rule: no silent promotion (float32 layer, float64 batch -> float64 graph)
+    # and no silent rounding; the same one-line error for every layer.
+    make, shape, who = LAYERS[name]
+    with B.default_dtype_as(layer_dtype):
+        layer = make()
+    x = tinygan.Tensor(np.zeros(shape), dtype=input_dtype)
+    with pytest.raises(TypeError, match=rf"^{who}: input has dtype {input_dtype} but the "
+                                        rf"layer's parameters are {layer_dtype}; cast"):
+        layer(x)
+    # the matching dtype works and keeps it
+    y = layer(tinygan.Tensor(np.ones(shape) * np.arange(shape[-1]), dtype=layer_dtype))
+    assert y.dtype == layer_dtype

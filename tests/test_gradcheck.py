@@ -333,6 +333,19 @@ GRADGRAD_CASES = {
     "max": (lambda x: ops.max(ops.exp(x), axis=1), lambda: [distinct(2, 4)]),
     "maximum": (lambda a, b: ops.maximum(a * a, b), lambda: [away(2, 3, lo=1.2, seed=1),
                                                              rnd(2, 3, lo=-1, hi=1, seed=2)]),
+    # a² in [1.44, 4] and b near 0.5 or 5.0: both branches taken, each at least 0.7 from a tie
+    "minimum": (lambda a, b: ops.minimum(a * a, b) * b, lambda: [
+        away(2, 3, lo=1.2, seed=1),
+        tg.Tensor(np.random.default_rng(2).choice([0.5, 5.0], size=(2, 3))
+                  + np.random.default_rng(4).uniform(-0.2, 0.2, size=(2, 3)), requires_grad=True)]),
+    "min": (lambda x: ops.min(ops.exp(x), axis=1) ** 2, lambda: [distinct(2, 4)]),
+    "min_all_keepdims": (lambda x: ops.min(x ** 3, axis=None, keepdims=True) * x,
+                         lambda: [distinct(2, 3)]),
+    "squeeze": (lambda x: ops.squeeze(x * x, (0, 2)) * ops.squeeze(x, None),
+                lambda: [rnd(1, 3, 1, 2)]),
+    "unsqueeze": (lambda x: ops.unsqueeze(x * x, 1) * ops.unsqueeze(x, -1), lambda: [rnd(2, 3)]),
+    "swapaxes": (lambda x: ops.swapaxes(x * x, 0, 2) * x.T, lambda: [rnd(2, 3, 4)]),
+    "pow_tensor": (lambda x, p: x ** p, lambda: [pos(2, 3, seed=1), rnd(2, 3, seed=2)]),
     "clip": (lambda x: ops.clip(x * x, 0.5, 2.0), lambda: [tg.Tensor(
         np.array([0.3, 0.9, 1.1, 1.7]), requires_grad=True)]),
     "where": (lambda a, b: ops.where(a > 0, a * b, b * b), lambda: [away(2, 3, seed=1),
@@ -405,7 +418,6 @@ def test_gradient_penalty_weight_gradient_matches_finite_differences():
 
 
 def test_gradient_penalty_with_interpolates_and_nn_modules():
-    pytest.importorskip("tinygan.nn")
     from tinygan import nn
     real = rnd(4, 3, seed=1, grad=False)
     fake = rnd(4, 3, seed=2, grad=True)

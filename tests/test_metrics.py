@@ -33,13 +33,16 @@ def test_all_samples_at_one_centre(name):
     assert m["counts"][3] == 2500 and sum(m["counts"]) == 2500 and m["n_modes"] == k
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("name", ["ring8", "grid25"])
-def test_true_samples_cover_every_mode(name):
+def test_true_samples_cover_every_mode(name, seed):
     ds = get_dataset(name)
-    m = mode_metrics(ds.sample(2500, 0), ds.centers, ds.std)
+    m = mode_metrics(ds.sample(2500, seed), ds.centers, ds.std)
     assert m["modes"] == m["modes_strict"] == len(ds.centers)
-    # within 3 std in 2-D: 1 − exp(−9/2) = 98.9 % of true samples
+    # within 3 std in 2-D: 1 − exp(−9/2) = 98.9 % of true samples; observed deviation
+    # 0.0011 / 0.0033 / 0.0009 for seeds 0 / 1 / 2 (both datasets; >= 3x inside 0.01)
     assert abs(m["high_quality"] - (1 - math.exp(-4.5))) < 0.01
+    # observed KL: ring8 0.0004 / 0.0009 / 0.0015, grid25 0.0050 / 0.0024 / 0.0041 (>= 4x)
     assert 0 <= m["kl"] < 0.02
 
 
@@ -97,13 +100,16 @@ def test_jsd_from_densities_known_values():
     assert kl_from_densities(n1, n2, wide) == pytest.approx(kl, abs=1e-9)
 
 
-def test_jsd_of_samples_against_a_density():
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_jsd_of_samples_against_a_density(seed):
     p = gaussian1d()
     q = mixture1d((-2.0, 2.0), 0.5)
-    good = p.sample(5000, 0)
-    assert jsd_1d(good, p) < 0.01  # samples of p against p's own density
+    good = p.sample(5000, seed)
+    # samples of p against p's own density: observed 0.00056 / 0.00056 / 0.00052 (seeds 0-2)
+    assert jsd_1d(good, p) < 0.01
     # samples from one of q's two modes: half of q's mass is missed, and the default grid
-    # (from q's centres and std) sees it
+    # (from q's centres and std) sees it; observed |error| <= 0.00037 (kde) and
+    # <= 0.00089 (hist) over seeds 0-2, >= 11x inside 0.01
     expected = 0.5 * math.log(4 / 3) + 0.5 * (0.5 * math.log(2 / 3) + 0.5 * LOG2)
     assert jsd_1d(good, q) == pytest.approx(expected, abs=0.01)
     assert jsd_1d(good, q, method="hist", bins=80) == pytest.approx(expected, abs=0.01)
@@ -129,18 +135,31 @@ def test_w1_small_exact_cases():
     # F_a = ½ on [0, 1); F_b = ⅓ on [0, ½), ⅔ on [½, 1): ∫|F_a − F_b| = ½·⅙ + ½·⅙
     assert wasserstein1_1d([0.0, 1.0], [0.0, 0.5, 1.0]) == pytest.approx(1 / 6, abs=1e-15)
     assert wasserstein1_1d([0.0], [3.0]) == 3.0
-    scipy_stats = pytest.importorskip("scipy.stats")
     rng = np.random.default_rng(3)
     a, b = rng.standard_normal(301), rng.gamma(2.0, size=177)
-    assert wasserstein1_1d(a, b) == pytest.approx(scipy_stats.wasserstein_distance(a, b),
-                                                  rel=1e-12)
+    assert wasserstein1_1d(a, b) == pytest.approx(_w1_by_quantiles(a, b), rel=1e-12)
 
 
-def test_w1_against_densities():
+def _w1_by_quantiles(a, b):
+    """W1 = ∫₀¹ |F_a⁻¹(u) − F_b⁻¹(u)| du (the quantile form; the library integrates
+    |F_a − F_b| over x instead): both quantile functions are steps at i/n and j/m."""
+    a, b = np.sort(a), np.sort(b)
+    u = np.union1d(np.arange(1, len(a) + 1) / len(a), np.arange(1, len(b) + 1) / len(b))
+    lo = np.concatenate([[0.0], u[:-1]])
+    mid = 0.5 * (lo + u)  # inside ((i − 1)/n, i/n] the quantile is the i-th order statistic
+    qa = a[np.minimum((mid * len(a)).astype(int), len(a) - 1)]
+    qb = b[np.minimum((mid * len(b)).astype(int), len(b) - 1)]
+    return float(np.sum((u - lo) * np.abs(qa - qb)))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_w1_against_densities(seed):
     grid = np.linspace(-10, 10, 20001)
     n0, n1 = GaussianMixture("a", [[0.0]], 1.0), GaussianMixture("b", [[0.7]], 1.0)
     assert wasserstein1_from_densities(n0, n1, grid) == pytest.approx(0.7, abs=1e-6)
-    samples = n0.sample(20000, 0)
+    samples = n0.sample(20000, seed)
+    # observed |W1 − 0.7| = 0.0013 / 0.0073 / 0.0006 and W1 to its own density
+    # 0.0065 / 0.0125 / 0.0040 for seeds 0 / 1 / 2 (>= 2.4x inside 0.03)
     assert wasserstein1_1d(samples, n1) == pytest.approx(0.7, abs=0.03)
     assert wasserstein1_1d(samples, n0) < 0.03
 
@@ -252,15 +271,17 @@ def _blobs(n_per_class=40, seed=0):
     return np.clip(x, -1, 1).astype(np.float32).reshape(-1, 1, 28, 28), y
 
 
-def test_classifier_on_blobs_and_rng_untouched():
-    x, y = _blobs()
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_classifier_on_blobs_and_rng_untouched(seed):
+    x, y = _blobs(seed=seed)
     tinygan.manual_seed(5)
     before = B.get_rng_state()
-    model = train_classifier(x, y, epochs=3, seed=0)
+    model = train_classifier(x, y, epochs=3, seed=seed)
     assert B.get_rng_state() == before  # the global stream is not consumed
     assert isinstance(model, DigitClassifier) and not model.training
+    # ten blobs 0.3 std wide around prototypes ~16 apart (784-d): observed 1.0 for seeds 0-2
     assert accuracy(model, x, y) == 1.0
-    again = train_classifier(x, y, epochs=3, seed=0)  # seeded: the same weights
+    again = train_classifier(x, y, epochs=3, seed=seed)  # seeded: the same weights
     for (k, a), (_, b) in zip(model.state_dict().items(), again.state_dict().items()):
         np.testing.assert_array_equal(a, b, err_msg=k)
     feats = classifier_features(model, x)
@@ -284,8 +305,15 @@ def mnist_classifier():
 
 
 def test_mnist_classifier_floor_and_coverage(mnist_classifier):
+    # Observed with train_classifier(seed=0/1/2), OpenBLAS Haswell | Sandybridge:
+    #   test accuracy 0.942 / 0.932 / 0.9485 | 0.942 / 0.938 / 0.946
+    #   floor (real vs real FD) 3.24 / 2.84 / 2.67 | 3.15 / 3.00 / 2.57
+    #   noise / floor >= 211 | >= 216;  ones / floor >= 197 | >= 193
+    #   ones classified as 1: 0.976 / 0.992 / 0.971 | 0.976 / 0.976 / 0.967
+    # Thresholds hold each with >= 2x margin: error rate <= 6.8 % against 14 %, floor <= 3.24
+    # against 10, FD ratios >= 193 against 20 (9.6x), ones missed <= 3.3 % against 7 %.
     model, (x, y), (xt, yt) = mnist_classifier
-    assert accuracy(model, xt, yt) > 0.92
+    assert accuracy(model, xt, yt) > 0.86
     floor = classifier_frechet_distance(x[:2000], xt, model)  # real vs real
     noise = np.random.default_rng(0).uniform(-1, 1, xt.shape).astype(np.float32)
     ones = xt[yt == 1]
@@ -293,7 +321,7 @@ def test_mnist_classifier_floor_and_coverage(mnist_classifier):
     assert classifier_frechet_distance(noise, xt, model) > 20 * floor
     assert classifier_frechet_distance(ones, xt, model) > 20 * floor  # mode collapse
     assert class_coverage(xt, model)["coverage"] == 1.0
-    assert class_coverage(ones, model)["histogram"][1] > 0.95 * len(ones)
+    assert class_coverage(ones, model)["histogram"][1] > 0.93 * len(ones)
 
 
 def test_get_classifier_caches_weights(mnist_dir, tmp_path, monkeypatch):

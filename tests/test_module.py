@@ -196,7 +196,20 @@ def test_shared_parameters_not_duplicated(backend):
     optim.SGD(net.parameters(), lr=0.1)  # no "appears twice" error
     x = tinygan.randn(2, 3)
     (net.c(net.b(net.a(x)))).sum().backward()
-    assert lin.weight.grad is not None  # gradients from all three uses accumulate
+    # gradients from all three uses of W accumulate: with h1 = x Wᵀ + b, h2 = h1 Wᵀ + b,
+    # y = h2 Wᵀ + c and L = Σ y, the output gradients are G3 = 1, G2 = G3 W, G1 = G2 W and
+    # ∂L/∂W = G3ᵀ h2 + G2ᵀ h1 + G1ᵀ x,  ∂L/∂b = Σ_n (G2 + G1),  ∂L/∂c = Σ_n G3
+    W, b, xs = (B.to_numpy(t.data).astype(np.float64) for t in (lin.weight, lin.bias, x))
+    h1 = xs @ W.T + b
+    h2 = h1 @ W.T + b
+    g3 = np.ones((2, 3))
+    g2 = g3 @ W
+    g1 = g2 @ W
+    np.testing.assert_allclose(B.to_numpy(lin.weight.grad.data), g3.T @ h2 + g2.T @ h1 + g1.T @ xs,
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(B.to_numpy(lin.bias.grad.data), (g2 + g1).sum(0), rtol=1e-5,
+                               atol=1e-6)
+    np.testing.assert_allclose(B.to_numpy(net.c.bias.grad.data), [2.0, 2.0, 2.0])
 
 
 def test_to_numpy_backend(backend):
@@ -229,8 +242,15 @@ def test_to_standin_and_back():
 
 def test_zero_grad_and_requires_grad(backend):
     net = Net()
-    net(tinygan.randn(4, 3)).sum().backward()
-    assert all(p.grad is not None for p in net.parameters())
+    x = tinygan.randn(4, 3)
+    net(x).sum().backward()
+    # y = head(block(x)) · scale with scale = 1: ∂ Σ y / ∂ scale = Σ head(block(x))
+    with tinygan.no_grad():
+        expected = net.head(net.block(x)).sum().item()
+    assert net.scale.grad.item() == pytest.approx(expected, rel=1e-6)
+    # and the head's output bias gets ∂ Σ y / ∂ b = N · scale = 4 per output
+    np.testing.assert_allclose(B.to_numpy(net.head[2].bias.grad.data), [4.0, 4.0], rtol=1e-6)
+    assert all(B.to_numpy(abs(p.grad.data)).max() > 0 for p in net.parameters())
     net.zero_grad()
     assert all(p.grad is None for p in net.parameters())
     net.requires_grad_(False)

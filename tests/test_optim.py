@@ -51,9 +51,13 @@ CONFIGS = [
 ]
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("name,kw", CONFIGS, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CONFIGS)])
-def test_trajectory_matches_pytorch(backend, torch, name, kw):
-    prob = _problem()
+def test_trajectory_matches_pytorch(backend, torch, name, kw, seed):
+    # Observed over the 15 configs x seeds 0-2 (OpenBLAS Haswell and Sandybridge): the
+    # largest difference is 0.21 of atol + rtol·|ref| (4.8x margin), and the parameters move
+    # >= 13,000 times the 10·worst-difference floor asserted at the end.
+    prob = _problem(seed)
     W, b = Parameter(B.to_device(prob["W"].copy())), Parameter(B.to_device(prob["b"].copy()))
     frozen = Parameter(B.to_device(np.ones(2, "f4")))  # never gets a gradient
     opt = getattr(optim, name)([W, b, frozen], **kw)
@@ -124,7 +128,7 @@ def test_zero_grad_sets_none(backend):
     p = Parameter(B.to_device(np.ones(3, "f4")))
     opt = optim.Adam([p])
     (p * p).sum().backward()
-    assert p.grad is not None
+    np.testing.assert_array_equal(p.grad.numpy(), [2.0, 2.0, 2.0])  # ∂ Σ p² / ∂p = 2p
     opt.zero_grad()
     assert p.grad is None
     opt.step()  # no gradient: nothing happens, no state

@@ -110,7 +110,8 @@ class Tensor:
     filled by :meth:`backward`; ``requires_grad`` marks leaves whose gradient
     is wanted.  Float data given as Python numbers, lists or NumPy arrays is
     stored in the default dtype (float32) unless ``dtype`` says otherwise;
-    integer data keeps its dtype (labels, indices).
+    integer data keeps its dtype (labels, indices) and, as in PyTorch, cannot
+    require gradients.
     """
 
     __array_ufunc__ = None  # let `numpy_scalar * tensor` call Tensor.__rmul__
@@ -128,14 +129,15 @@ class Tensor:
             arr = arr.astype(dtype, copy=False)
         elif arr.dtype.kind == "f" and arr.dtype != B.default_dtype():
             arr = arr.astype(B.default_dtype())
-        elif arr.dtype.kind in "iub" and requires_grad:
-            arr = arr.astype(B.default_dtype())
+        if requires_grad and arr.dtype.kind != "f":
+            # As PyTorch: integer data is not cast to float behind the user's back (2**31 + 1
+            # would silently become 2147483648.0 in float32); write 2.0 or pass dtype=.
+            raise TypeError(f"only Tensors of floating point dtype can require gradients, "
+                            f"got dtype {arr.dtype} (write the data as floats or pass dtype=)")
         self.data = arr
         self.grad = None
         self._ctx = None
         self._retain = False
-        if requires_grad and arr.dtype.kind != "f":
-            raise TypeError(f"only floating tensors can require gradients, got dtype {arr.dtype}")
         self.requires_grad = bool(requires_grad)
 
     @classmethod
@@ -185,7 +187,8 @@ class Tensor:
 
     def requires_grad_(self, flag: bool = True) -> "Tensor":
         if flag and self.data.dtype.kind != "f":
-            raise TypeError(f"only floating tensors can require gradients, got dtype {self.dtype}")
+            raise TypeError(f"only Tensors of floating point dtype can require gradients, "
+                            f"got dtype {self.dtype}")
         self.requires_grad = bool(flag)
         return self
 

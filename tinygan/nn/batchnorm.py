@@ -15,6 +15,7 @@ from __future__ import annotations
 from .. import backend as B
 from ..autograd import Tensor
 from ..ops.batchnorm import batch_norm
+from ._dtype import check_input_dtype
 from .module import Module, Parameter
 
 
@@ -65,6 +66,8 @@ class _BatchNorm(Module):
         if x.ndim not in self._ndims or x.shape[1] != self.num_features:
             raise ValueError(f"{self._name()}: expected input of shape {self._layout} with "
                              f"C = {self.num_features}, got shape {x.shape}")
+        check_input_dtype(self._name(), x,
+                          self.weight if self.weight is not None else self.running_mean)
 
     def forward(self, x: Tensor) -> Tensor:
         if not isinstance(x, Tensor):

@@ -16,6 +16,7 @@ from ..backend import default_dtype, xp
 from ..ops.conv import (_check_hyper, _pair, conv2d, conv_output_size, conv_transpose2d,
                         conv_transpose_output_size)
 from . import init
+from ._dtype import check_input_dtype
 from .module import Module, Parameter
 
 
@@ -66,6 +67,7 @@ class _ConvBase(Module):
         if x.shape[1] != self.in_channels:
             raise ValueError(f"{self._name()}: expected input with {self.in_channels} channels, "
                              f"got shape {x.shape}")
+        check_input_dtype(self._name(), x, self.weight)
 
     def extra_repr(self):
         s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "

@@ -5,6 +5,7 @@ from ..autograd import Tensor
 from ..backend import default_dtype, xp
 from ..ops import matmul, transpose
 from . import init
+from ._dtype import check_input_dtype
 from .module import Module, Parameter
 
 
@@ -33,6 +34,7 @@ class Linear(Module):
         if x.ndim < 2 or x.shape[-1] != self.in_features:
             raise ValueError(f"Linear({self.in_features}, {self.out_features}): expected input "
                              f"of shape (N, {self.in_features}), got {x.shape}")
+        check_input_dtype(f"Linear({self.in_features}, {self.out_features})", x, self.weight)
         return linear(x, self.weight, self.bias)
 
     def extra_repr(self):
