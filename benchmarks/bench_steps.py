@@ -473,7 +473,7 @@ def main(argv=None):
     p.add_argument("-t", "--threads", nargs="+", type=int, default=[1, 2])
     p.add_argument("-r", "--repeat", type=int, default=20, help="timed steps (>= 20)")
     p.add_argument("--warmup", type=int, default=3)
-    p.add_argument("--backend", choices=["numpy", "cupy"], default="numpy",
+    p.add_argument("--backend", choices=["numpy", "cupy", "standin"], default="numpy",
                    help="array backend of the tinygan side")
     p.add_argument("--no-torch", action="store_true", help="time tinygan only")
     p.add_argument("--contention", action="store_true",
@@ -491,6 +491,8 @@ def main(argv=None):
     p.add_argument("--profile-top", type=int, default=30)
     p.add_argument("--_memory-child", nargs=2, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.backend == "standin":  # the CuPy stand-in (benchmarks/gpu_check.py proves the
+        import tinygan.testing  # noqa: F401  GPU path on it): registers the backend
     if args.backend != "numpy":
         tinygan.set_backend(args.backend)
     if args.no_malloc_tune:

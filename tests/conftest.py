@@ -7,6 +7,8 @@
 * ``float64`` — default dtype float64 for the test (gradient checks).
 * ``torch`` — PyTorch, or a clean skip when it is not installed.
 """
+import os
+
 import pytest
 
 import tinygan
@@ -26,7 +28,12 @@ def _one_blas_thread():
         yield
 
 
-@pytest.fixture(params=["numpy", "standin"])
+# TINYGAN_TEST_BACKENDS=cupy adds real backends to the fixture (benchmarks/gpu_check.py
+# does, on a machine with a GPU); every engine, layer, optimiser and loop test then runs there.
+_EXTRA_BACKENDS = [b for b in os.environ.get("TINYGAN_TEST_BACKENDS", "").split(",") if b]
+
+
+@pytest.fixture(params=["numpy", "standin"] + _EXTRA_BACKENDS)
 def backend(request):
     previous = B.get_backend()
     B.set_backend(request.param)

@@ -256,3 +256,17 @@ def test_set_num_threads_limits_the_blas_pool():
 def test_set_num_threads_rejects_bad_counts(bad):
     with pytest.raises(ValueError, match="set_num_threads: n must be a positive integer"):
         tinygan.set_num_threads(bad)
+
+
+def test_gpu_check_runs_end_to_end_on_the_standin():
+    """benchmarks/gpu_check.py, the first GPU session's one command, on the CuPy stand-in:
+    device, parity against NumPy and a short DCGAN-64 training run through gan_loop (its
+    suite and speed stages are the test suite and bench_steps.py, run elsewhere)."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    proc = subprocess.run([sys.executable, os.path.join(root, "benchmarks", "gpu_check.py"),
+                           "--backend", "standin", "--quick", "--skip", "suite", "speed",
+                           "--train-seconds", "1"], capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, OPENBLAS_NUM_THREADS="1"))
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "| parity | ok |" in proc.stdout and "| training | ok |" in proc.stdout
+    assert "weights 0.0e+00" in proc.stdout  # the stand-in computes exactly what NumPy does
