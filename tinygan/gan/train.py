@@ -30,6 +30,29 @@ def steps_for_epochs(cfg: TrainConfig, n_images: int) -> int:
     return max(1, math.ceil(cfg.epochs * n_images / per_step))
 
 
+def choose_threads(cfg: TrainConfig) -> int:
+    """How many CPU threads a run gives the BLAS/OpenMP pools when ``--threads`` is not set.
+
+    The rule: 1 for the MLP runs — their products (batch × a few hundred) are too
+    small to split, and a second BLAS thread that has to wait for a busy core
+    spin-waits instead (benchmarks/README.md, "Thread pools under load": small
+    products 20–30× slower on a loaded 2-core machine).  For the convolutional
+    runs, the cores that are idle when the run starts (usable cores minus the
+    1-minute load average), at least 1.  Only the CPU backend is affected.
+    """
+    if cfg.backend != "numpy" or cfg.arch != "dcgan":
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        busy = 0.0
+    return max(1, min(cores, int(cores - busy + 0.5)))
+
+
 def _prepare_out(out: str) -> None:
     if out == "" or out is None:
         raise ConfigError("--out must name a folder, got an empty string")
@@ -76,6 +99,8 @@ def train(cfg: TrainConfig, resume: bool = False, loop=None) -> dict:
             cfg = merge_resume(TrainConfig.from_dict(ckpt["config"]), cfg)
         cfg = resolve(cfg)
         check_applicable(cfg, given)
+        if cfg.threads is None:  # chosen once, stored: a resumed run keeps the same split
+            cfg.threads = choose_threads(cfg)
         with B.num_threads(cfg.threads):  # stored in the run: a resume uses the same split
             return _train_locked(cfg, ckpt, loop)
 
