@@ -385,3 +385,16 @@ def test_python_api_refuses_options_that_do_not_apply(tmp_path):
     with pytest.raises(ConfigError, match="--momentum applies only to --optimizer sgd"):
         train(make_config("wgan-gp", data="ring8", momentum=0.9, steps=1,
                           out=str(tmp_path / "r"), **PY_TINY))
+
+
+def test_thread_rule_one_for_mlps_idle_cores_for_convolutions(monkeypatch):
+    from tinygan.gan.train import choose_threads
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    assert choose_threads(make_config("gan", data="ring8")) == 1
+    dcgan = make_config("dcgan", data="mnist")
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.1, 0.0, 0.0))
+    assert choose_threads(dcgan) == 2   # an idle 2-core machine
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.2, 0.0, 0.0))
+    assert choose_threads(dcgan) == 1   # one core busy with someone else's work
+    monkeypatch.setattr(os, "getloadavg", lambda: (7.0, 0.0, 0.0))
+    assert choose_threads(dcgan) == 1   # never fewer than one
