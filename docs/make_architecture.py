@@ -22,7 +22,8 @@ OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "images", "archit
 # one colour per layer, used by both panels so a step's box shows the layer it runs in
 COLOURS = {
     "backend": "#d9e8f5", "autograd": "#dcefdc", "ops": "#fbe5c8", "nn": "#f6d5d5",
-    "optim": "#e6dcf2", "gan": "#fff3b0", "data": "#dff2f2", "cli": "#e5e5e5",
+    "optim": "#e6dcf2", "gan": "#fff3b0", "data": "#dff2f2", "runs": "#fff3b0",
+    "cli": "#e5e5e5",
     "testing": "#ffffff",
 }
 
@@ -38,22 +39,24 @@ LAYERS = [
                  "BatchNorm2d, LeakyReLU, ...; serialization.py"),
     ("optim", "optim", "optim/: Optimizer (param_groups, lr, state_dict),\n"
                        "SGD, Adam, RMSprop"),
-    ("gan", "gan", None),  # drawn as its own boxes, below
+    ("gan", "gan/: the algorithm", None),  # drawn as its own boxes, below
     ("data", "data, metrics,\nplots, theory", "data/ (toy mixtures, MNIST, DataLoader),\n"
                                              "metrics/, plots.py, theory.py (host NumPy)"),
+    ("runs", "gan/: a training run", None),
     ("cli", "cli", "cli.py: tinygan train | sample | demo;\ndemo.py"),
 ]
 
-GAN_FILES = [  # the gan layer's modules, in the order a run uses them
-    ("config.py", "TrainConfig,\npaper defaults"), ("factory.py", "models and\noptimisers"),
-    ("models.py", "MLP / DCGAN\nG and D"), ("losses.py", "V(D,G), critic\nloss, penalty"),
-    ("steps.py", "discriminator_step\ngenerator_step\ncritic_step, frozen"),
-    ("loops.py", "gan_loop, wgan_loop\nwgan_gp_loop:\none record per G step"),
-    ("streams.py", "real() / noise()\ndata streams"),
-    ("run.py", "Run: folder, metrics\n.jsonl, NaN stop"),
-    ("checkpoint.py", "save / resume"), ("outputs.py", "figures,\nsummary"),
-    ("sample.py", "samples from a\ncheckpoint"), ("train.py", "train(config)"),
-]
+FILES = {  # the two gan layers' modules: the algorithm, and the run around a loop
+    "gan": [("config.py", "TrainConfig,\npaper defaults"),
+            ("factory.py", "models, optimisers,\nthe loop"),
+            ("models.py", "MLP / DCGAN\nG and D"), ("losses.py", "V(D,G), critic\nloss, penalty"),
+            ("steps.py", "discriminator_step\ngenerator_step\ncritic_step, frozen"),
+            ("loops.py", "gan_loop, wgan_loop\nwgan_gp_loop:\none record per G step")],
+    "runs": [("streams.py", "real() / noise()\ndata streams"),
+             ("run.py", "Run: folder, metrics\n.jsonl, NaN stop"),
+             ("checkpoint.py", "save / resume"), ("outputs.py", "figures,\nsummary"),
+             ("sample.py", "samples from a\ncheckpoint"), ("train.py", "train(config)")],
+}
 
 # one DCGAN training step: (layer key, text); the discriminator's and the generator's columns
 D_STEP = [
@@ -107,16 +110,14 @@ def draw_layers(ax):
     ax.text(0.01, 0.975, "Layers — imports only point down", size=13, weight="bold")
     x0, w = 0.03, 0.385
     y, gap = 0.03, 0.012
-    heights = {"gan": 0.30}
+    heights = {"gan": 0.18, "runs": 0.18}
     for key, title, text in LAYERS:
-        h = heights.get(key, 0.072)
-        if key == "gan":
+        h = heights.get(key, 0.057)
+        if key in FILES:
             box(ax, x0, y, w, h, COLOURS[key], None, None)
-            ax.text(x0 + 0.008, y + h - 0.02, "gan", size=9.5, weight="bold", va="center")
-            ax.text(x0 + 0.06, y + h - 0.02, "gan/: the GAN family on top of the engine",
-                    size=8.5, va="center")
-            cols, bw, bh = 4, (w - 0.025) / 4, (h - 0.05) / 3
-            for i, (name, what) in enumerate(GAN_FILES):
+            ax.text(x0 + 0.008, y + h - 0.02, title, size=9.5, weight="bold", va="center")
+            cols, bw, bh = 3, (w - 0.02) / 3, (h - 0.05) / 2
+            for i, (name, what) in enumerate(FILES[key]):
                 r, c = divmod(i, cols)
                 bx, by = x0 + 0.006 + c * (bw + 0.004), y + h - 0.04 - (r + 1) * (bh + 0.002)
                 ax.add_patch(FancyBboxPatch((bx, by), bw, bh, boxstyle="round,pad=0.002",
