@@ -74,17 +74,10 @@ def run_demo(out_dir: str = "tinygan-demo", quick: bool = False, log=print) -> d
 
     ``quick=True`` runs a few steps of each (a smoke test, seconds not minutes).
     """
-    from .gan.config import ConfigError, make_config
+    from .gan.config import make_config
+    from .gan.run import prepare_out_dir
     from .gan.train import train
-    if not out_dir:
-        raise ConfigError("--out must name a folder, got an empty string")
-    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
-        raise ConfigError(f"--out {out_dir} is a file, not a folder")
-    try:
-        os.makedirs(out_dir, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(f"--out {out_dir}: cannot create the folder ({exc.strerror})") \
-            from None
+    prepare_out_dir(out_dir)
     results, started = {}, time.perf_counter()
     runs = dict(DEMO_RUNS)
     for name, (model, options, steps) in runs.items():

@@ -43,7 +43,8 @@ from .config import ConfigError, TrainConfig
 from .outputs import METRICS, write_outputs
 from .sample import generate
 
-__all__ = ["Run", "TrainingDiverged", "RunInterrupted", "RunLock", "read_metrics", "CONFIG",
+__all__ = ["Run", "TrainingDiverged", "RunInterrupted", "RunLock", "read_metrics",
+           "prepare_out_dir", "CONFIG",
            "SAMPLES", "LOCK"]
 
 CONFIG, SAMPLES, LOCK = "config.json", "samples.npy", "run.lock"
@@ -66,7 +67,27 @@ class RunInterrupted(KeyboardInterrupt):
         self.step, self.signum = step, signum
 
 
-# ---------------------------------------------------------------- the run folder's lock
+# ---------------------------------------------------------------- the run folder and its lock
+def prepare_out_dir(out: str) -> None:
+    """Make sure ``out`` is a folder this process can write (create it); else one line."""
+    if out == "" or out is None:
+        raise ConfigError("--out must name a folder, got an empty string")
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise ConfigError(f"--out {out} is a file, not a folder")
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"--out {out}: cannot create the folder ({exc.strerror})") from None
+    probe = os.path.join(out, f".write-probe-{os.getpid()}")
+    try:  # os.access says yes to root even on a read-only file system: try it
+        with open(probe, "w"):
+            pass
+        os.remove(probe)
+    except OSError as exc:
+        raise ConfigError(f"--out {out}: the folder is not writable ({exc.strerror})") from None
+
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

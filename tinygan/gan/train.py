@@ -17,7 +17,7 @@ from .checkpoint import CHECKPOINT, load_checkpoint, merge_resume, restore
 from .config import (ConfigError, TrainConfig, check_applicable, default_data, given_options,
                      resolve)
 from .factory import build_models, build_optimizer, make_loop
-from .run import Run, RunLock, TrainingDiverged
+from .run import Run, RunLock, TrainingDiverged, prepare_out_dir
 from .streams import DataSource, NoiseSource, make_data
 
 __all__ = ["train", "TrainingDiverged", "steps_for_epochs"]
@@ -53,24 +53,6 @@ def choose_threads(cfg: TrainConfig) -> int:
     return max(1, min(cores, int(cores - busy + 0.5)))
 
 
-def _prepare_out(out: str) -> None:
-    if out == "" or out is None:
-        raise ConfigError("--out must name a folder, got an empty string")
-    if os.path.exists(out) and not os.path.isdir(out):
-        raise ConfigError(f"--out {out} is a file, not a folder")
-    try:
-        os.makedirs(out, exist_ok=True)
-    except OSError as exc:
-        raise ConfigError(f"--out {out}: cannot create the folder ({exc.strerror})") from None
-    probe = os.path.join(out, f".write-probe-{os.getpid()}")
-    try:  # os.access says yes to root even on a read-only file system: try it
-        with open(probe, "w"):
-            pass
-        os.remove(probe)
-    except OSError as exc:
-        raise ConfigError(f"--out {out}: the folder is not writable ({exc.strerror})") from None
-
-
 def train(cfg: TrainConfig, resume: bool = False, loop=None) -> dict:
     """Train ``cfg`` into ``cfg.out``; ``resume`` continues its checkpoint.  Returns the summary.
 
@@ -85,7 +67,7 @@ def train(cfg: TrainConfig, resume: bool = False, loop=None) -> dict:
     if cfg.out is None:
         cfg.out = os.path.join("runs", f"{cfg.model}-{cfg.data or default_data(cfg.model)}")
     resolve(cfg)  # bad options are refused before anything touches the disk
-    _prepare_out(cfg.out)
+    prepare_out_dir(cfg.out)
     with RunLock(cfg.out):  # before looking at the folder: two runs never share one
         ckpt_path = os.path.join(cfg.out, CHECKPOINT)
         if resume and not os.path.exists(ckpt_path):
