@@ -391,3 +391,28 @@ def test_each_loop_runs_without_any_run_machinery(backend, tmp_path, model, extr
         r = records[-1]
         assert float(r["loss_d"].item()) == pytest.approx(
             -float(r["wasserstein"].item()) + cfg.gp_lambda * float(r["gp"].item()), rel=1e-5)
+
+
+@pytest.mark.parametrize("model", ["gan", "wgan", "wgan-gp"])
+def test_a_loop_iteration_makes_no_host_transfer(monkeypatch, model):
+    """On a GPU every host transfer is a device sync.  Inside an iteration the loops move
+    nothing back: on the stand-in (CuPy's contract), count every explicit transfer
+    (.get, .item, float(), int(), bool()) while the loop computes one iteration; the
+    records stay 0-d device arrays for the caller to read."""
+    from tinygan.testing import standin
+    cfg = make_config(model, data="ring8", steps=2, backend="standin", hidden=(8, 8),
+                      batch_size=16, critic_warmup=False)
+    p = _Parts(cfg)
+    transfers = []
+    for name in ("get", "item", "tolist", "__float__", "__int__", "__bool__"):
+        original = getattr(standin.ndarray, name)
+
+        def counted(self, *a, _original=original, _name=name, **k):
+            transfers.append(_name)
+            return _original(self, *a, **k)
+        monkeypatch.setattr(standin.ndarray, name, counted)
+    loop = p.loop()
+    record = next(loop)
+    assert transfers == [], transfers
+    assert all(isinstance(v.data, standin.ndarray) and v.data.ndim == 0
+               for v in record.values())
