@@ -77,7 +77,7 @@ def run(quick: bool = False, seed: int = 0, d=None):
     demo1 = C.load_demo("01_optimal_discriminator")
     if d is None:
         d = demo1.run(quick=quick, seed=seed)["D"]
-    v_mc, se = monte_carlo_value(d, demo1.P_DATA, demo1.P_G, n=20000 if quick else 100000)
+    v_mc, se = monte_carlo_value(d, demo1.P_DATA, demo1.P_G, n=40000 if quick else 200000)
     xg = _grid_for(demo1.P_DATA, demo1.P_G)
     pd, pg = demo1.P_DATA.pdf(xg), demo1.P_G.pdf(xg)
     c_g = theory.value_at_optimum(pd, pg, xg)
