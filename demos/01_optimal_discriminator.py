@@ -27,12 +27,6 @@ P_G = theory.gaussian(0.0, 1.0)
 REGION = 0.02  # "non-negligible": the mixture M = (p_data + p_G)/2 is above this
 
 
-def lr_schedule(step: int, steps: int, lr: float) -> float:
-    """lr for the first half, lr/10 to 85 % of the run, lr/50 after: fresh minibatches make the
-    gradient noisy, and a smaller step lets D settle on the population optimum D*."""
-    return lr * (1.0 if step < steps // 2 else 0.1 if step < 0.85 * steps else 0.02)
-
-
 def train_discriminator(p_data=P_DATA, p_g=P_G, steps=2500, batch=512, lr=3e-3, seed=0):
     """Train D (logits of a 1→64→64→1 MLP) against fixed p_data, p_G; returns (D, losses).
 
@@ -48,7 +42,7 @@ def train_discriminator(p_data=P_DATA, p_g=P_G, steps=2500, batch=512, lr=3e-3, 
     fake = C.source(lambda: p_g.sample(batch, rng) / 2.0)     # range)
     losses = []
     for step in range(steps):
-        C.set_lr(opt, lr_schedule(step, steps, lr))
+        C.set_lr(opt, lr * C.step_decay(step, steps))
         loss, _, _ = discriminator_step(d, opt, real(), fake())
         losses.append(loss.item())
     return _Scaled(d), np.array(losses)

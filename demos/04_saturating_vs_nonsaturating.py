@@ -5,8 +5,8 @@ vanishes when D confidently rejects G's samples (D(G(z)) → 0, early in
 training); the non-saturating loss −log D(G(z)) has ∂/∂a = −(1 − D) ≈ −1
 there.  Part (a) measures both with the engine's autograd over a sweep of
 D(G(z)) and, through a real confident discriminator, w.r.t. G's output; part
-(b) trains the same GAN from the same seed with each loss (G by SGD with
-momentum, the paper's rule, so that the gradient's size is the step's size).
+(b) trains the same GAN from the same seed with each loss, with the library's
+``gan_loop`` (G by plain SGD, so that the gradient's size is the step's size).
 
     python demos/04_saturating_vs_nonsaturating.py [--out DIR] [--quick]
 """
@@ -22,7 +22,9 @@ import _common as C  # noqa: E402
 
 import tinygan  # noqa: E402
 from tinygan import theory  # noqa: E402
-from tinygan.gan.losses import discriminator_loss, generator_loss  # noqa: E402
+from tinygan.gan.loops import gan_loop  # noqa: E402
+from tinygan.gan.losses import generator_loss  # noqa: E402
+from tinygan.gan.steps import discriminator_step, generate_fakes  # noqa: E402
 
 NAME = "04_saturating_vs_nonsaturating"
 P_DATA = theory.gaussian(4.0, 0.5)
@@ -39,21 +41,23 @@ def logit_gradients(d_values, saturating: bool) -> np.ndarray:
     return np.abs(C.to_np(g)) * len(d)
 
 
-def confident_discriminator(steps=300, seed=0, m=256):
-    """G at initialisation and a D trained against it until it rejects G's samples."""
+def make_models(seed):
     tinygan.manual_seed(seed)
-    g = C.mlp([1, 16, 1], act=lambda: tinygan.nn.Tanh())
-    d = C.mlp([1, 32, 32, 1])
+    return C.mlp([1, 16, 1], act=lambda: tinygan.nn.Tanh()), C.mlp([1, 32, 32, 1])
+
+
+def confident_discriminator(steps=300, seed=0, m=256):
+    """G at initialisation and a D trained against it until it rejects G's samples.
+
+    Only D learns, so this repeats the library's ``discriminator_step``.
+    """
+    g, d = make_models(seed)
     rng = np.random.default_rng(seed)
     opt = C.optimizer("Adam", d.parameters(), lr=1e-3, betas=(0.5, 0.999))
+    real = C.source(lambda: P_DATA.sample(m, rng))
+    noise = C.source(lambda: rng.standard_normal((m, 1)))
     for _ in range(steps):
-        x = C.T(P_DATA.sample(m, rng))
-        with tinygan.no_grad():
-            fake = g(C.T(rng.standard_normal((m, 1))))
-        loss = discriminator_loss(d(x), d(fake))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        discriminator_step(d, opt, real(), generate_fakes(g, noise()))
     return g, d
 
 
@@ -71,35 +75,41 @@ def output_gradients(g, d, n=512, seed=5):
     return res
 
 
-def train_both(iters=600, seed=0, m=128, lr_g=0.02, pretrain_d=300):
-    """Same seed, same confident D at the start; G by SGD(momentum 0.9); returns the histories."""
+def train_both(iters=600, seed=0, m=128, lr_g=0.05, lr_d=2e-3, k=2, pretrain_d=300, every=10):
+    """Same seed, same confident D at the start, then the library's ``gan_loop`` with each
+    generator loss.  Returns the histories: W1 of G's samples to p_data and the mean D(G(z))
+    every ``every`` iterations.
+
+    G steps by plain SGD (no momentum), so that the gradient's size is the step's size and a
+    vanishing gradient means no motion; its rate follows lr_g · ``C.step_decay`` so that the
+    non-saturating run settles instead of orbiting p_data.  D (Adam 2e-3, k = 2 steps per G
+    step) tracks G closely: measured, with a slower D (1e-3, k = 1) or SGD momentum 0.9, G
+    overshoots p_data (W1 up to 19) and the end state depends on the seed.
+    """
     out = {}
+    z_eval = np.random.default_rng(99).standard_normal((2000, 1))
+    x_eval = P_DATA.sample(2000, np.random.default_rng(98))
     for sat in (True, False):
         g, d = confident_discriminator(pretrain_d, seed)
         rng = np.random.default_rng(seed + 1)
-        opt_d = C.optimizer("Adam", d.parameters(), lr=1e-3, betas=(0.5, 0.999))
-        opt_g = C.optimizer("SGD", g.parameters(), lr=lr_g, momentum=0.9)
+        opt_d = C.optimizer("Adam", d.parameters(), lr=lr_d, betas=(0.5, 0.999))
+        opt_g = C.optimizer("SGD", g.parameters(), lr=lr_g)
+        real = C.source(lambda: P_DATA.sample(m, rng))
+        noise = C.source(lambda: rng.standard_normal((m, 1)))
         w1, dg = [], []
-        for it in range(iters):
-            x = C.T(P_DATA.sample(m, rng))
-            z = C.T(rng.standard_normal((m, 1)))
-            loss_d = discriminator_loss(d(x), d(g(z).detach()))
-            opt_d.zero_grad()
-            loss_d.backward()
-            opt_d.step()
-            z = C.T(rng.standard_normal((m, 1)))
-            logits = d(g(z))
-            loss_g = generator_loss(logits, saturating=sat)
-            opt_g.zero_grad()
-            loss_g.backward()
-            opt_g.step()
-            if it % 10 == 0 or it == iters - 1:
-                samples = C.evaluate(g, np.random.default_rng(99).standard_normal((2000, 1)))
-                w1.append((it, theory.wasserstein1_samples_1d(
-                    samples, P_DATA.sample(2000, np.random.default_rng(98)))))
-                dg.append((it, float(np.mean(C.sigmoid_np(C.to_np(logits))))))
+        for it, rec in enumerate(gan_loop(g, d, opt_g, opt_d, real, noise, steps=iters, k=k,
+                                          saturating=sat)):
+            C.set_lr(opt_g, lr_g * C.step_decay(it + 1, iters))   # read at the next G step
+            if it % every == 0 or it == iters - 1:
+                w1.append((it, theory.wasserstein1_samples_1d(C.evaluate(g, z_eval), x_eval)))
+                dg.append((it, rec["d_fake"].item()))
         out["sat" if sat else "ns"] = dict(w1=np.array(w1), d_fake=np.array(dg))
     return out
+
+
+def last_stretch(w1, iters, frac=0.25):
+    """The W1 records of the last ``frac`` of the run (rows (iteration, W1))."""
+    return w1[w1[:, 0] >= (1 - frac) * iters, 1]
 
 
 @C.single_threaded
@@ -110,8 +120,13 @@ def run(quick: bool = False, seed: int = 0):
     ratio = float(logit_gradients(at, True)[0] / logit_gradients(at, False)[0])
     g, d = confident_discriminator(300, seed)
     outg = output_gradients(g, d)
-    hist = train_both(iters=400 if quick else 1500, seed=seed)
-    return dict(sweep=sweep, ratio_at_1e3=ratio, outg=outg, hist=hist)
+    iters = 400 if quick else 1500
+    hist = train_both(iters=iters, seed=seed)
+    ns_end = float(np.max(last_stretch(hist["ns"]["w1"], iters)))
+    sat_w1 = hist["sat"]["w1"][:, 1]
+    return dict(sweep=sweep, ratio_at_1e3=ratio, outg=outg, hist=hist, iters=iters,
+                ns_end_max=ns_end, sat_min=float(sat_w1.min()),
+                sat_move=float((sat_w1.max() - sat_w1.min()) / sat_w1[0]))
 
 
 def plot(r, out):
