@@ -31,13 +31,15 @@ import _common as C  # noqa: E402
 
 import tinygan  # noqa: E402
 from tinygan import nn, ops, theory  # noqa: E402
-from tinygan.gan.losses import (critic_loss, discriminator_loss, generator_loss,  # noqa: E402
-                                gradient_penalty, wasserstein_generator_loss)
+from tinygan.gan.loops import gan_loop, wgan_gp_loop, wgan_loop  # noqa: E402
+from tinygan.gan.losses import generator_loss, wasserstein_generator_loss  # noqa: E402
+from tinygan.gan.steps import critic_step, discriminator_step, generate_fakes  # noqa: E402
 
 NAME = "05_disjoint_supports"
 KINDS = ("js", "wgan", "wgan-gp")
 CLIP = 0.1
 GP_LAMBDA = 10.0
+LR_CRITIC = {"wgan": 5e-3, "wgan-gp": 3e-3}
 
 
 class SegmentGenerator(nn.Module):
@@ -53,81 +55,59 @@ class SegmentGenerator(nn.Module):
 
 
 class SegmentGame:
-    """One discriminator/critic of the given kind against the segment generator.
+    """The segment generator, one discriminator/critic of the given ``kind`` with its
+    optimiser, and the ``real()`` / ``noise()`` sources a loop draws from (m samples of p_0,
+    m z ~ U[0, 1], from one seeded generator)."""
 
-    ``sigma`` (a float or a function of the step) adds instance noise
-    N(0, σ² I) to real and fake samples before D sees them (MATH.md §3; demo 6).
-    """
-
-    def __init__(self, kind: str, theta0: float = 1.0, seed: int = 0, m: int = 256, sigma=0.0):
+    def __init__(self, kind: str, theta0: float = 1.0, seed: int = 0, m: int = 256):
         if kind not in KINDS:
             raise ValueError(f"SegmentGame: kind must be one of {KINDS}, got {kind!r}")
         tinygan.manual_seed(seed)
-        self.kind, self.m, self.sigma = kind, m, sigma
-        self.rng = np.random.default_rng(seed)
+        self.kind = kind
+        rng = np.random.default_rng(seed)
+        self.real = C.source(lambda: theory.segment_samples(m, 0.0, rng))
+        self.noise = C.source(lambda: rng.random((m, 1)))
         self.g = SegmentGenerator(theta0)
         self.d = C.mlp([2, 64, 64, 1])
         if kind == "js":
-            self.opt = C.optimizer("Adam", self.d.parameters(), lr=1e-3, betas=(0.5, 0.999))
+            self.opt_d = C.optimizer("Adam", self.d.parameters(), lr=1e-3, betas=(0.5, 0.999))
         elif kind == "wgan":
-            self.opt = C.optimizer("RMSprop", self.d.parameters(), lr=1e-3)
+            self.opt_d = C.optimizer("RMSprop", self.d.parameters(), lr=LR_CRITIC["wgan"])
             C.clip_weights(self.d, CLIP)
         else:
-            self.opt = C.optimizer("Adam", self.d.parameters(), lr=1e-3, betas=(0.5, 0.9))
-        self.step_count = 0
+            self.opt_d = C.optimizer("Adam", self.d.parameters(), lr=LR_CRITIC["wgan-gp"],
+                                     betas=(0.5, 0.9))
 
     @property
     def theta(self) -> float:
         return float(C.to_np(self.g.theta).ravel()[0])
 
-    def _sigma(self):
-        return self.sigma(self.step_count) if callable(self.sigma) else float(self.sigma)
-
-    def _noise(self, x):
-        s = self._sigma()
-        return x if s == 0 else x + C.T(s * self.rng.standard_normal(x.shape))
-
-    def batches(self):
-        real = C.T(theory.segment_samples(self.m, 0.0, self.rng))
-        z = C.T(self.rng.random((self.m, 1)))
-        return real, z
-
-    def critic_step(self):
-        real, z = self.batches()
-        fake = self.g(z).detach()
-        real_n, fake_n = self._noise(real), self._noise(fake)
+    def critic_step(self, sigma: float = 0.0):
+        """One step of D / the critic alone (θ fixed): the library's step of this kind."""
+        x, fake = self.real(), generate_fakes(self.g, self.noise())
         if self.kind == "js":
-            loss = discriminator_loss(self.d(real_n), self.d(fake_n))
+            discriminator_step(self.d, self.opt_d, x, fake, sigma)
+        elif self.kind == "wgan":
+            critic_step(self.d, self.opt_d, x, fake, clip=CLIP)
         else:
-            loss = critic_loss(self.d(real_n), self.d(fake_n))
-            if self.kind == "wgan-gp":
-                loss = loss + GP_LAMBDA * gradient_penalty(self.d, real_n, fake_n)
-        self.opt.zero_grad()
-        loss.backward()
-        self.opt.step()
-        if self.kind == "wgan":
-            C.clip_weights(self.d, CLIP)
-        return loss.item()
+            critic_step(self.d, self.opt_d, x, fake, gp_lambda=GP_LAMBDA)
 
-    def generator_loss(self, z=None):
-        """L_G: saturating log(1 − D(G(z))) for "js" (Algorithm 1), −E f(G(z)) for the critics."""
-        if z is None:
-            z = C.T(self.rng.random((4 * self.m, 1)))
-        out = self.d(self._noise(self.g(z)))
+    def theta_grad(self, n: int = 1024) -> float:
+        """∂L_G/∂θ on n evenly spaced z (the gradient the generator would descend): the
+        saturating log(1 − D(G(z))) for "js" (Algorithm 1), −E f(G(z)) for the critics."""
+        out = self.d(self.g(C.T(np.linspace(0, 1, n).reshape(-1, 1))))
+        loss = (generator_loss(out, saturating=True) if self.kind == "js"
+                else wasserstein_generator_loss(out))
+        return float(C.to_np(tinygan.grad(loss, self.g.theta)).ravel()[0])
+
+    def loop(self, opt_g, iters: int, n_critic: int, sigma=None):
+        """The library's loop of this kind (θ's optimiser ``opt_g``), one record per θ step."""
+        args = (self.g, self.d, opt_g, self.opt_d, self.real, self.noise)
         if self.kind == "js":
-            return generator_loss(out, saturating=True)
-        return wasserstein_generator_loss(out)
-
-    def theta_grad(self) -> float:
-        """∂L_G/∂θ on a fresh batch (the gradient the generator would descend)."""
-        z = C.T(np.linspace(0, 1, 4 * self.m).reshape(-1, 1))
-        return float(C.to_np(tinygan.grad(self.generator_loss(z), self.g.theta)).ravel()[0])
-
-    def theta_step(self, lr: float):
-        """θ ← θ − lr · ∂L_G/∂θ: plain gradient descent, so the gradient's size is the step."""
-        g = tinygan.grad(self.generator_loss(), self.g.theta)
-        self.g.theta.data = self.g.theta.data - lr * g.data
-        self.step_count += 1
+            return gan_loop(*args, steps=iters, k=n_critic, saturating=True, sigma=sigma)
+        if self.kind == "wgan":   # the critic is pre-trained instead of the 100-step warm-up
+            return wgan_loop(*args, steps=iters, n_critic=n_critic, clip=CLIP, warmup=False)
+        return wgan_gp_loop(*args, steps=iters, n_critic=n_critic, gp_lambda=GP_LAMBDA)
 
 
 def gradient_while_critic_trains(kind, theta=1.0, steps=600, every=20, seed=0):
@@ -142,18 +122,19 @@ def gradient_while_critic_trains(kind, theta=1.0, steps=600, every=20, seed=0):
 
 
 def train_theta(kind, theta0=1.0, iters=300, n_critic=5, pretrain=300, lr_theta=0.05, seed=0,
-                sigma=0.0):
-    """The 1-parameter GAN: ``pretrain`` critic steps (D starts good), then per iteration
-    ``n_critic`` critic steps and one SGD step on θ.  Returns the θ trajectory."""
-    game = SegmentGame(kind, theta0, seed, sigma=sigma)
+                sigma=None):
+    """The 1-parameter GAN: ``pretrain`` critic steps (D starts good), then the library's loop
+    of this kind, ``n_critic`` critic steps per SGD step on θ, with θ's rate
+    lr_theta · ``C.step_decay``.  ``sigma``: a function step → instance-noise σ (JS only; demo 6).
+    Returns the θ trajectory (θ before the first step, then after each)."""
+    game = SegmentGame(kind, theta0, seed)
     for _ in range(pretrain):
-        game.critic_step()
+        game.critic_step(sigma(0) if sigma is not None else 0.0)
+    opt_g = C.optimizer("SGD", game.g.parameters(), lr=lr_theta)   # no momentum
     thetas = [game.theta]
-    for _ in range(iters):
-        for _ in range(n_critic):
-            game.critic_step()
-        game.theta_step(lr_theta)
+    for it, _ in enumerate(game.loop(opt_g, iters, n_critic, sigma)):
         thetas.append(game.theta)
+        C.set_lr(opt_g, lr_theta * C.step_decay(it + 1, iters))
     return np.array(thetas)
 
 

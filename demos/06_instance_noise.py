@@ -47,7 +47,7 @@ def run(quick: bool = False, seed: int = 0):
     schedule = linear_anneal(1.0, 0.1, iters)
     noisy = demo5.train_theta("js", iters=iters, pretrain=pretrain, seed=seed, sigma=schedule,
                               lr_theta=0.1)
-    plain = demo5.train_theta("js", iters=iters, pretrain=pretrain, seed=seed, sigma=0.0,
+    plain = demo5.train_theta("js", iters=iters, pretrain=pretrain, seed=seed, sigma=None,
                               lr_theta=0.1)
     return dict(thetas=thetas, curves=curves, noisy=noisy, plain=plain,
                 sigma=np.array([schedule(t) for t in range(iters + 1)]))
