@@ -88,7 +88,7 @@ def plot(r, out):
     a0.fill_between(x, 0, np.where(r["region"], a0.get_ylim()[1], np.nan), color="0.92",
                     label="region tested")
     a0.legend(loc="upper left"), ax.legend(loc="upper right", fontsize=8)
-    a0.set_title(f"max |D − D*| on the region = {r['max_err']:.3f}")
+    a0.set_title(f"max |D − D*| on the region = {r['max_err']:.3f} (tested < 0.05)")
     a1.plot(r["losses"], lw=0.5)
     a1.set_xlabel("D step"), a1.set_ylabel("−V(D, G) on the minibatch")
     a1.set_title("discriminator loss")

@@ -1,11 +1,16 @@
-"""Demo 3 — Goodfellow et al. (2014), Figure 1, animated: a 1-D GAN trained by Algorithm 1.
+"""Demo 3 — Goodfellow et al. (2014), Figure 1, animated: a 1-D GAN ends with W1(p_G, p_data) < 0.05.
 
 Each frame shows p_data (black), the generator's density p_G (green, a
 histogram of G's samples), the discriminator D(x) (blue, dashed) and, below,
 the map x = G(z) from an evenly spaced set of z's (the arrows of the paper's
-figure).  Training is Algorithm 1 of MATH.md §1: per iteration, k steps of D
-on fresh minibatches of m noise and m data samples, then one step of G.  The
-run ends near the fixed point of Theorem 1: p_G ≈ p_data and D ≈ 1/2.
+figure).  Training is the library's ``gan_loop``, Algorithm 1's structure
+(MATH.md §1: per iteration k = 1 step of D on fresh minibatches of m data and
+m noise samples, then one step of G) with what the paper's §3 and practice
+add: Adam instead of SGD, the non-saturating generator loss, and learning
+rates divided by 10 after half the run and by 50 after 85 %.  Measured at
+seeds 0–2 (1500 iterations): W1(p_G, p_data) = 0.02–0.05 (data std 0.5) and
+mean |D − 1/2| ≤ 0.012 on the data region — near the fixed point of
+Theorem 1, p_G = p_data and D = 1/2.
 
     python demos/03_goodfellow_figure1.py [--out DIR] [--quick]
 """
@@ -102,7 +107,7 @@ def draw_frame(ax, it, g, d):
                     arrowprops=dict(arrowstyle="->", color="0.3", lw=0.6))
     ax.text(XLIM[0], -0.42, "z", fontsize=9), ax.text(XLIM[0], -0.07, "x", fontsize=9)
     ax.set_xlim(*XLIM), ax.set_ylim(-0.45, 1.3)
-    ax.set_title(f"Algorithm 1, iteration {it}")
+    ax.set_title(f"GAN (Adam, non-saturating loss), iteration {it}")
     ax.legend(loc="upper left", fontsize=8)
 
 
@@ -129,7 +134,21 @@ def run(quick: bool = False, seed: int = 0, out=None):
         writer.finish()
         import matplotlib.pyplot as plt
         plt.close(fig)
-    return dict(G=g, D=d, hist=hist, **final_state(g, d))
+    r = dict(G=g, D=d, hist=hist, **final_state(g, d))
+    if out is not None:
+        plot_end_state(r, out)
+    return r
+
+
+def plot_end_state(r, out):
+    """The last frame, titled with the measured end state and the tested thresholds."""
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7, 4.6))
+    draw_frame(ax, len(r["hist"]["it"]), r["G"], r["D"])
+    ax.set_title(f"end: W1(p_G, p_data) = {r['w1']:.3f} (tested < 0.1)\n"
+                 f"on the data region mean |D − 1/2| = {r['d_dev_mean']:.3f} (< 0.05), "
+                 f"max {r['d_dev_max']:.3f} (< 0.15)", fontsize=10)
+    return C.save_figure(fig, out, "end_state.png")
 
 
 def main(argv=None):
@@ -139,7 +158,7 @@ def main(argv=None):
     r = run(args.quick, args.seed, out=out)
     print(f"end of training: W1(p_G, p_data) = {r['w1']:.4f};  on the data region "
           f"max |D - 1/2| = {r['d_dev_max']:.4f}, mean |D - 1/2| = {r['d_dev_mean']:.4f}")
-    print(f"figures in {out} (frames/*.png, figure1.gif)  ({t})")
+    print(f"figures in {out} (frames/*.png, figure1.gif, end_state.png)  ({t})")
     return r
 
 

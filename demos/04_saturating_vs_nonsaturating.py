@@ -1,4 +1,4 @@
-"""Demo 4 — saturating vs non-saturating generator loss (MATH.md §1; Goodfellow §3).
+"""Demo 4 — saturating vs non-saturating generator loss: W1 stays ≈ 4 with one, falls below 0.2 with the other.
 
 With D = σ(a), the minimax loss log(1 − D(G(z))) has ∂/∂a = −D, which
 vanishes when D confidently rejects G's samples (D(G(z)) → 0, early in
@@ -6,7 +6,10 @@ training); the non-saturating loss −log D(G(z)) has ∂/∂a = −(1 − D) �
 there.  Part (a) measures both with the engine's autograd over a sweep of
 D(G(z)) and, through a real confident discriminator, w.r.t. G's output; part
 (b) trains the same GAN from the same seed with each loss, with the library's
-``gan_loop`` (G by plain SGD, so that the gradient's size is the step's size).
+``gan_loop`` (G by plain SGD, so that the gradient's size is the step's size;
+MATH.md §1, Goodfellow §3).  Measured at seeds 0–2 (400 iterations): the
+saturating run's W1 moves by < 1 % of its start (3.5–4.2); the
+non-saturating run's max W1 over the last quarter is 0.15–0.19.
 
     python demos/04_saturating_vs_nonsaturating.py [--out DIR] [--quick]
 """
@@ -138,19 +141,26 @@ def plot(r, out):
     axs[0].loglog(s["d"], theory.saturating_grad_logit(s["d"]), "r-", lw=0.8, label="D")
     axs[0].loglog(s["d"], theory.nonsaturating_grad_logit(s["d"]), "b-", lw=0.8, label="1 − D")
     axs[0].set_xlabel("D(G(z))"), axs[0].set_ylabel("|∂L_G / ∂a|  (a = D's logit)")
-    axs[0].set_title(f"at D = 1e-3: ratio sat/ns = {r['ratio_at_1e3']:.1e}")
+    axs[0].set_title(f"at D = 1e-3: ratio sat/ns = {r['ratio_at_1e3']:.1e} (tested < 1e-2)")
     axs[0].legend(fontsize=8)
     o = r["outg"]
     axs[1].loglog(o["d"], o["sat"], "r.", ms=3, label="saturating")
     axs[1].loglog(o["d"], o["ns"], "b.", ms=3, label="non-saturating")
     axs[1].set_xlabel("D(G(z)) for samples of the initial G"), axs[1].set_ylabel("|∂L_G/∂G(z)|")
-    axs[1].set_title("through a confident trained D")
+    conf = o["d"] < 0.05
+    worst = float(np.max(o["sat"][conf] / o["ns"][conf]))
+    axs[1].set_title(f"through a confident trained D: max sat/ns = {worst:.3f}\n"
+                     f"where D(G(z)) < 0.05 (tested < 0.02)", fontsize=10)
     axs[1].legend(fontsize=8)
     for key, col, lab in (("sat", "r", "saturating"), ("ns", "b", "non-saturating")):
         w = r["hist"][key]["w1"]
         axs[2].plot(w[:, 0], w[:, 1], col, label=lab)
+    axs[2].axhline(0.5, color="b", ls=":", lw=1, label="non-saturating threshold 0.5")
+    axs[2].axhline(1.5, color="r", ls=":", lw=1, label="saturating threshold 1.5")
+    axs[2].axvspan(0.75 * r["iters"], r["iters"], color="0.92", label="last quarter")
     axs[2].set_xlabel("iteration"), axs[2].set_ylabel("W1(p_G, p_data)")
-    axs[2].set_title("same seed, same confident D at the start")
+    axs[2].set_title(f"non-sat.: max W1 last quarter {r['ns_end_max']:.2f} (tested < 0.5)\n"
+                     f"saturating: min W1 {r['sat_min']:.2f} (tested > 1.5)", fontsize=10)
     axs[2].legend(fontsize=8)
     return C.save_figure(fig, out, "saturating_vs_nonsaturating.png")
 
@@ -160,6 +170,8 @@ def report(r):
     print(f"|dL/da| saturating / non-saturating at D(G(z)) = 1e-3: {r['ratio_at_1e3']:.2e}")
     for k in ("sat", "ns"):
         print(f"{k:>3}: W1 start {r['hist'][k]['w1'][0, 1]:.3f} -> end {r['hist'][k]['w1'][-1, 1]:.3f}")
+    print(f"non-saturating: max W1 over the last quarter {r['ns_end_max']:.3f};  saturating: "
+          f"min W1 {r['sat_min']:.3f}, (max - min) / first {r['sat_move']:.4f}")
 
 
 def main(argv=None):

@@ -134,10 +134,10 @@ def demo4_result(request):
 
 def test_demo4_saturating_gradient_through_a_confident_d(demo4_result):
     o = demo4_result["outg"]                    # w.r.t. G's output, through a trained D
-    assert np.median(o["d"]) < 0.05, np.median(o["d"])   # observed MEDIAN_D4
+    assert np.median(o["d"]) < 0.05, np.median(o["d"])   # observed 0.005 / 0.004 / MED2
     conf = o["d"] < 0.05
     ratio = np.max(o["sat"][conf] / o["ns"][conf])
-    assert ratio < 0.06, ratio                  # observed RATIO_D4
+    assert ratio < 0.02, ratio                  # observed 0.0076 / 0.0084 / RATIO2
 
 
 def test_demo4_nonsaturating_loss_trains_where_saturating_stalls(demo4_result):
