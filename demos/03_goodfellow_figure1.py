@@ -1,4 +1,4 @@
-"""Demo 3 — Goodfellow et al. (2014), Figure 1, animated: a 1-D GAN ends with W1(p_G, p_data) < 0.05.
+"""Demo 3 — Goodfellow et al. (2014), Figure 1, animated: a 1-D GAN ends at W1(p_G, p_data) ≤ 0.05.
 
 Each frame shows p_data (black), the generator's density p_G (green, a
 histogram of G's samples), the discriminator D(x) (blue, dashed) and, below,
@@ -49,7 +49,8 @@ def train(iters=1500, k=1, m=256, lr=2e-3, saturating=False, seed=0, n_frames=0,
     Algorithm 1 is written.  Both learning rates follow lr · ``C.step_decay``
     (÷10 after half the run, ÷50 after 85 %, set through ``param_groups``), so
     that the end state sits close to the equilibrium instead of orbiting
-    around it (measured: with the rate held, W1 at the end swings 0.04–0.09).  ``on_frame(it, G, D)``
+    around it (measured: with the rate held, W1 at the end swings 0.04–0.09).
+    ``on_frame(it, G, D)``
     is called ``n_frames`` times.
     """
     g, d = make_models(seed)

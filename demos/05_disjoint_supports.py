@@ -1,7 +1,7 @@
-"""Demo 5 — disjoint supports: JS is blind, Wasserstein is not: θ 1 → |θ| < 0.07 with WGAN, stays with JS.
+"""Demo 5 — disjoint supports: with WGAN θ goes 1 → |θ| ≤ 0.07, with JS it stays at 1.
 
-WGAN paper, Example 1 (MATH.md §4): p_0 = uniform on {0} × [0, 1], p_θ = uniform on {θ} × [0, 1].  Analytically
-JSD(p_0, p_θ) = log 2 for every θ ≠ 0 while W(p_0, p_θ) = |θ|.  Then, with the
+WGAN paper, Example 1 (MATH.md §4): p_0 = uniform on {0} × [0, 1],
+p_θ = uniform on {θ} × [0, 1].  Analytically JSD(p_0, p_θ) = log 2 for every θ ≠ 0 while W(p_0, p_θ) = |θ|.  Then, with the
 1-parameter generator G_θ(z) = (θ, z), z ~ U[0, 1]:
 
 (a) a standard discriminator trained on samples of p_0 vs p_θ becomes

@@ -56,6 +56,9 @@ def test_wasserstein_quadrature_of_shifted_gaussians_is_the_shift():
 # OpenBLAS Haswell and Sandybridge kernels (OPENBLAS_CORETYPE, set on the command line only);
 # where the kernels differ, the worse is shown.
 SEEDS = (0, 1, 2)
+# Demos 5 and 7 take ≈ 8 s a seed: the file runs seed 0 of them to stay under a minute on one
+# core; seeds 1 and 2 were measured (the values beside their thresholds) and pass.
+SEEDS_COSTLY = (0,)
 
 
 @pytest.fixture(scope="module", params=SEEDS)
@@ -102,7 +105,7 @@ def test_demo2_monte_carlo_value_of_trained_d_within_standard_errors(demo1_resul
     # The Monte-Carlo V is one draw of an estimate with standard error se: |z| < 4 fails
     # by chance with probability 6e-5.
     z = (r["v_mc"] - r["c_g"]) / r["se"]
-    assert abs(z) < 4, (r["v_mc"], r["c_g"], r["se"])   # observed Z_DEMO2
+    assert abs(z) < 4, (r["v_mc"], r["c_g"], r["se"])   # observed z = −0.70 / −0.75 / −0.72
 
 
 # ---------------------------------------------------------------- demo 3
@@ -134,17 +137,17 @@ def demo4_result(request):
 
 def test_demo4_saturating_gradient_through_a_confident_d(demo4_result):
     o = demo4_result["outg"]                    # w.r.t. G's output, through a trained D
-    assert np.median(o["d"]) < 0.05, np.median(o["d"])   # observed 0.005 / 0.004 / MED2
+    assert np.median(o["d"]) < 0.05, np.median(o["d"])   # observed 0.005 / 0.004 / 0.006
     conf = o["d"] < 0.05
     ratio = np.max(o["sat"][conf] / o["ns"][conf])
-    assert ratio < 0.02, ratio                  # observed 0.0076 / 0.0084 / RATIO2
+    assert ratio < 0.02, ratio                  # observed 0.0076 / 0.0084 / 0.0080
 
 
 def test_demo4_nonsaturating_loss_trains_where_saturating_stalls(demo4_result):
     r = demo4_result                            # p_data = N(4, 0.5²), G starts near 0
-    assert r["ns_end_max"] < 0.5, r["ns_end_max"]   # max W1, last quarter: observed NS_D4
-    assert r["sat_min"] > 1.5, r["sat_min"]     # min W1 over the run: observed SATMIN_D4
-    assert r["sat_move"] < 0.05, r["sat_move"]  # (max − min) / first W1: observed SATMOVE_D4
+    assert r["ns_end_max"] < 0.5, r["ns_end_max"]   # max W1, last quarter: 0.150 / 0.186 / 0.158
+    assert r["sat_min"] > 1.5, r["sat_min"]     # min W1 over the run: 4.24 / 3.83 / 3.72
+    assert r["sat_move"] < 0.05, r["sat_move"]  # (max − min) / first W1: 0.002 / 0.005 / 0.003
 
 
 # ---------------------------------------------------------------- demo 5
@@ -166,7 +169,7 @@ def test_demo5_analytic_jsd_and_w_of_segments_by_quadrature():
     assert theory.jsd(box(0), box(0), x) == pytest.approx(0.0, abs=1e-12)
 
 
-@pytest.fixture(scope="module", params=SEEDS)
+@pytest.fixture(scope="module", params=SEEDS_COSTLY)
 def demo5_result(request):
     return demo("05_disjoint_supports").run(quick=True, seed=request.param)
 
@@ -178,7 +181,7 @@ def test_demo5_standard_d_gradient_vanishes_wgan_gradients_do_not(demo5_result):
     for kind in ("wgan", "wgan-gp"):
         g = grads[kind][:, 1]
         # Informative: the right sign (descent moves θ = 1 towards 0) and no decay.
-        assert g[-1] > 0.75 * np.max(np.abs(g)), (kind, g)   # observed ≥ 0.91
+        assert g[-1] > 0.75 * np.max(np.abs(g)), (kind, g)   # observed ≥ 0.906
     gp = grads["wgan-gp"][-1, 1]
     assert abs(gp - 1) < 0.25, gp   # ≈ dW/dθ = 1 for a 1-Lipschitz critic; observed ≤ 0.073
 
@@ -189,7 +192,8 @@ def test_demo5_one_parameter_generator_learns_with_wgan_not_with_saturated_js(de
         th = traj[kind]
         # max |θ| over the last quarter of the run, not one point: θ settles near 0.
         last = np.max(np.abs(th[int(0.75 * (len(th) - 1)):]))
-        assert last < 0.15, (kind, last)        # observed wgan ≤ 0.048, wgan-gp ≤ 0.062
+        # observed wgan 0.048 / 0.022 / 0.026, wgan-gp 0.062 / 0.051 / 0.009
+        assert last < 0.15, (kind, last)
     th = traj["js"]
     assert np.max(np.abs(th - 1.0)) < 0.1, th[-1]   # observed ≤ 0.030
 
@@ -226,13 +230,14 @@ def test_demo6_instance_noise_gan_reaches_zero_plain_gan_stalls(seed):
 
 
 # ---------------------------------------------------------------- demo 7
-@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("seed", SEEDS_COSTLY)
 def test_demo7_critic_estimate_tracks_sample_quality_on_ring8(seed):
     runs = demo("07_wasserstein_tracks_quality").run(quick=True, seed=seed)["ring8"]
     for kind, h in runs.items():
-        # Both fall: last / first record of the estimate and of the sliced W1 ...
-        est, q = h["estimate"][-1] / h["estimate"][0], h["quality"][-1] / h["quality"][0]
-        assert est < 0.4, (kind, est)           # observed EST_D7
-        assert q < 0.7, (kind, q)               # observed Q_D7
+        # Both fall: mean of the last tenth of the records / the first record ...
+        est, q = h["estimate_drop"], h["quality_drop"]
+        assert est < 0.4, (kind, est)           # observed ≤ 0.157 / 0.087 / 0.083
+        assert q < 0.7, (kind, q)   # observed wgan 0.259 / 0.302 / 0.334, wgan-gp ≤ 0.186
         # ... and they are rank-correlated over the run.
-        assert h["spearman"] > 0.3, (kind, h["spearman"])         # observed RHO_D7
+        # observed wgan 0.816 / 0.853 / 0.718, wgan-gp 0.776 / 0.804 / 0.726
+        assert h["spearman"] > 0.3, (kind, h["spearman"])
