@@ -24,7 +24,7 @@ two hidden layers of 128 ReLU units; the library's ``wgan_loop`` /
 RMSprop lr 1e-3 (critic) / 5e-5 (G), clipping c = 0.1; WGAN-GP: Adam
 β = (0.5, 0.9), lr 1e-3 (critic) / 2e-4 (G), λ = 0.1 on 2-D (Gulrajani's toy
 script) and λ = 10 on digits (the paper's).  A faster generator (1e-4 / 1e-3)
-outruns the critic and ρ fell to 0.27–0.46.
+outruns the critic: measured ρ = 0.34–0.45 (WGAN), 0.46–0.69 (WGAN-GP).
 """
 from __future__ import annotations
 
