@@ -19,7 +19,7 @@ import _common as C  # noqa: E402
 
 import tinygan  # noqa: E402
 from tinygan import theory  # noqa: E402
-from tinygan.gan.losses import discriminator_loss  # noqa: E402
+from tinygan.gan.steps import discriminator_step  # noqa: E402
 
 NAME = "01_optimal_discriminator"
 P_DATA = theory.mixture([0.5, 0.5], [-1.5, 1.5], [0.5, 0.6])
@@ -27,23 +27,26 @@ P_G = theory.gaussian(0.0, 1.0)
 REGION = 0.02  # "non-negligible": the mixture M = (p_data + p_G)/2 is above this
 
 
-def train_discriminator(p_data=P_DATA, p_g=P_G, steps=3000, batch=512, lr=3e-3, seed=0):
-    """Train D (logits of a 1→64→64→1 MLP) against fixed p_data, p_G; returns (D, losses)."""
+def train_discriminator(p_data=P_DATA, p_g=P_G, steps=2500, batch=512, lr=3e-3, seed=0):
+    """Train D (logits of a 1→64→64→1 MLP) against fixed p_data, p_G; returns (D, losses).
+
+    Only D learns (G is a fixed density here), so this is the library's
+    one-step function ``discriminator_step`` repeated, not a GAN loop; the
+    learning rate is lr · ``C.step_decay`` (÷10 after half the run, ÷50 after 85 %), set
+    through ``param_groups``.  Measured at seeds 0–2, max |D − D*| = 0.014–0.021 with the
+    drop, 0.026–0.047 with the rate held at lr (the old ``opt.lr = …`` set an attribute no
+    optimiser reads, so the drop never took effect).
+    """
     tinygan.manual_seed(seed)
     rng = np.random.default_rng(seed)
     d = C.mlp([1, 64, 64, 1], act=lambda: tinygan.nn.Tanh())
     opt = C.optimizer("Adam", d.parameters(), lr=lr, betas=(0.9, 0.999))
+    real = C.source(lambda: p_data.sample(batch, rng) / 2.0)  # inputs scaled by 1/2 (≈ unit
+    fake = C.source(lambda: p_g.sample(batch, rng) / 2.0)     # range)
     losses = []
     for step in range(steps):
-        # Decay the learning rate in the second half: fresh minibatches make the
-        # gradient noisy, and D should settle on the population optimum D*.
-        opt.lr = lr * (1.0 if step < steps // 2 else 0.1 if step < 0.85 * steps else 0.02)
-        real = C.T(p_data.sample(batch, rng) / 2.0)  # inputs scaled by 1/2 (≈ unit range)
-        fake = C.T(p_g.sample(batch, rng) / 2.0)
-        loss = discriminator_loss(d(real), d(fake))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        C.set_lr(opt, lr * C.step_decay(step, steps))
+        loss, _, _ = discriminator_step(d, opt, real(), fake())
         losses.append(loss.item())
     return _Scaled(d), np.array(losses)
 
@@ -63,8 +66,7 @@ class _Scaled:
 
 @C.single_threaded
 def run(quick: bool = False, seed: int = 0):
-    steps = 2500  # measured: longer runs do not get closer (minibatch noise)
-    d, losses = train_discriminator(steps=steps, seed=seed)
+    d, losses = train_discriminator(seed=seed)  # quick and full are the same run
     lo, hi = -5.0, 5.0
     x = theory.grid(lo, hi, 2001)
     pd, pg = P_DATA.pdf(x), P_G.pdf(x)
@@ -89,7 +91,7 @@ def plot(r, out):
     a0.fill_between(x, 0, np.where(r["region"], a0.get_ylim()[1], np.nan), color="0.92",
                     label="region tested")
     a0.legend(loc="upper left"), ax.legend(loc="upper right", fontsize=8)
-    a0.set_title(f"max |D − D*| on the region = {r['max_err']:.3f}")
+    a0.set_title(f"max |D − D*| on the region = {r['max_err']:.3f} (tested < 0.05)")
     a1.plot(r["losses"], lw=0.5)
     a1.set_xlabel("D step"), a1.set_ylabel("−V(D, G) on the minibatch")
     a1.set_title("discriminator loss")

@@ -6,7 +6,7 @@ D* = p_data/(p_data + p_G) plugged in (``theory.value_at_optimum``), and
 ``theory.jsd_entropy_form``: entropies).  They agree to quadrature accuracy.
 C = −log 4 exactly when p_G = p_data.  Finally the discriminator trained in
 demo 1 gives a Monte-Carlo estimate of V (with the engine's
-``value_function``) that lands within a few standard errors of C(G).
+``value_function``); it lies 1.5 standard errors from C(G) (the test allows 4).
 
     python demos/02_value_is_jsd.py [--out DIR] [--quick]
 """
@@ -77,7 +77,7 @@ def run(quick: bool = False, seed: int = 0, d=None):
     demo1 = C.load_demo("01_optimal_discriminator")
     if d is None:
         d = demo1.run(quick=quick, seed=seed)["D"]
-    v_mc, se = monte_carlo_value(d, demo1.P_DATA, demo1.P_G, n=20000 if quick else 100000)
+    v_mc, se = monte_carlo_value(d, demo1.P_DATA, demo1.P_G, n=40000 if quick else 200000)
     xg = _grid_for(demo1.P_DATA, demo1.P_G)
     pd, pg = demo1.P_DATA.pdf(xg), demo1.P_G.pdf(xg)
     c_g = theory.value_at_optimum(pd, pg, xg)
@@ -94,7 +94,10 @@ def plot(r, out):
     a0.plot(rows[:, 1], rows[:, 0], "o", ms=8, label="pairs of densities")
     a0.set_xlabel("2·JSD − log 4  (quadrature, KL to the mixture)")
     a0.set_ylabel("V(D*, G)  (quadrature with D* plugged in)")
-    a0.set_title(f"max difference {np.max(np.abs(rows[:, 0] - rows[:, 1])):.1e}")
+    z = (r["v_mc"] - r["c_g"]) / r["se"]
+    a0.set_title(f"max |V(D*, G) − (2·JSD − log 4)| = "
+                 f"{np.max(np.abs(rows[:, 0] - rows[:, 1])):.1e} (tested < 1e-6)\n"
+                 f"Monte-Carlo V − C(G) = {z:+.2f} SE (tested within ±4 SE)", fontsize=10)
     a0.errorbar([r["c_g"]], [r["v_mc"]], yerr=[2 * r["se"]], fmt="rs", capsize=4,
                 label="Monte-Carlo V with demo 1's trained D (±2 SE)")
     a0.legend(fontsize=8)
@@ -113,7 +116,8 @@ def report(r):
               f"(entropy form {j2:+.8f})")
     print(f"p_G = p_data: C = {r['c_equal']:.10f}   -log 4 = {-theory.LOG4:.10f}")
     print(f"demo 1's D: Monte-Carlo V = {r['v_mc']:.4f} ± {r['se']:.4f} (SE);  C(G) = "
-          f"{r['c_g']:.4f}  (V(D_trained, G) by quadrature = {r['v_d_quad']:.4f})")
+          f"{r['c_g']:.4f}  (V(D_trained, G) by quadrature = {r['v_d_quad']:.4f});  "
+          f"V_MC - C(G) = {(r['v_mc'] - r['c_g']) / r['se']:+.2f} SE")
 
 
 def main(argv=None):

@@ -98,6 +98,28 @@ def optimizer(kind: str, params, lr: float, **kw):
     return getattr(tinygan.optim, kind)(list(params), lr=lr, **kw)
 
 
+def set_lr(opt, lr: float) -> None:
+    """Change an optimiser's learning rate the PyTorch way, through its ``param_groups``
+    (the optimisers read ``group["lr"]`` at every step; an ``opt.lr`` attribute is read by
+    nothing)."""
+    for group in opt.param_groups:
+        group["lr"] = lr
+
+
+def step_decay(step: int, steps: int) -> float:
+    """The demos' learning-rate factor: 1 for the first half of ``steps``, 1/10 to 85 %, 1/50
+    after.  Fresh minibatches keep the gradient noisy; the smaller steps at the end let the
+    trained player(s) settle instead of wandering (demos 1 and 3 measure the end state)."""
+    return 1.0 if step < steps // 2 else 0.1 if step < 0.85 * steps else 0.02
+
+
+# ---------------------------------------------------------------- what the loops draw from
+def source(draw):
+    """A loop's ``real()`` / ``noise()``: a zero-argument callable giving ``draw()`` (a host
+    NumPy batch, drawn from the demo's own seeded generator) as an engine Tensor."""
+    return lambda: T(draw())
+
+
 def save_figure(fig, out: str, filename: str) -> str:
     """Lay out, write as PNG into ``out`` and close ``fig``; return the path."""
     import matplotlib.pyplot as plt

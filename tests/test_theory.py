@@ -52,16 +52,26 @@ def test_wasserstein_quadrature_of_shifted_gaussians_is_the_shift():
 
 
 # ---------------------------------------------------------------- demo 1
-@pytest.fixture(scope="module")
-def demo1_result():
-    return demo("01_optimal_discriminator").run(quick=True, seed=0)
+# Training claims run the demo's own ``run(quick=True, seed=s)`` (exactly what ``--quick``
+# runs) for seeds 0, 1, 2.  "observed" gives the values for seeds 0 / 1 / 2, measured on the
+# OpenBLAS Haswell and Sandybridge kernels (OPENBLAS_CORETYPE, set on the command line only);
+# where the kernels differ, the worse is shown.
+SEEDS = (0, 1, 2)
+# Demos 5 and 7 take ≈ 8 s a seed: the file runs seed 0 of them to stay under a minute on one
+# core; seeds 1 and 2 were measured (the values beside their thresholds) and pass.
+SEEDS_COSTLY = (0,)
+
+
+@pytest.fixture(scope="module", params=SEEDS)
+def demo1_result(request):
+    return demo("01_optimal_discriminator").run(quick=True, seed=request.param)
 
 
 def test_demo1_trained_d_matches_optimal_discriminator(demo1_result):
     """max |D − D*| < 0.05 where (p_data + p_G)/2 > 0.02."""
     r = demo1_result
     assert r["region"].sum() > 500  # the region is most of the grid's mass, not a sliver
-    assert r["max_err"] < 0.05, r["max_err"]
+    assert r["max_err"] < 0.05, r["max_err"]   # observed 0.021 / 0.014 / 0.018
     # D* itself is the pointwise maximiser of p_data log D + p_G log(1 − D).
     x, pd, pg = r["x"], r["p_data"], r["p_g"]
     for eps in (-0.05, 0.05):
@@ -90,23 +100,27 @@ def test_demo2_criterion_is_minus_log4_at_p_g_equal_p_data():
         np.testing.assert_allclose(theory.optimal_discriminator(p, p), 0.5)
 
 
-def test_demo2_monte_carlo_value_of_trained_d_within_standard_error(demo1_result):
-    d2 = demo("02_value_is_jsd")
-    r = d2.run(quick=True, d=demo1_result["D"])
-    assert r["se"] < 0.01
-    # V(D_trained) ≤ V(D*) = C(G), and the gap is second order in D − D*.
-    assert r["v_d_quad"] <= r["c_g"] and r["c_g"] - r["v_d_quad"] < 0.01
-    assert abs(r["v_mc"] - r["c_g"]) < 3 * r["se"], (r["v_mc"], r["c_g"], r["se"])
+def test_demo2_monte_carlo_value_of_trained_d_within_standard_errors(demo1_result):
+    r = demo("02_value_is_jsd").run(quick=True, d=demo1_result["D"])
+    assert r["se"] < 0.01, r["se"]              # observed 0.0035 (n = 40000)
+    # V(D_trained, G) ≤ V(D*, G) = C(G), and the gap is second order in D − D*.
+    gap = r["c_g"] - r["v_d_quad"]
+    assert 0 <= gap < 0.01, gap                 # observed 0.0006 / 0.0009 / 0.0008
+    # The Monte-Carlo V is one draw of an estimate with standard error se: |z| < 4 fails
+    # by chance with probability 6e-5.
+    z = (r["v_mc"] - r["c_g"]) / r["se"]
+    assert abs(z) < 4, (r["v_mc"], r["c_g"], r["se"])   # observed z = −0.70 / −0.75 / −0.72
 
 
 # ---------------------------------------------------------------- demo 3
-def test_demo3_algorithm1_ends_near_equilibrium():
-    d3 = demo("03_goodfellow_figure1")
-    r = d3.run(quick=True, seed=0)
+@pytest.mark.parametrize("seed", SEEDS)
+def test_demo3_gan_ends_near_equilibrium(seed):
+    r = demo("03_goodfellow_figure1").run(quick=True, seed=seed)
     # p_data = N(2, 0.5²): W1 < 0.1 is a fifth of a standard deviation.
-    assert r["w1"] < 0.1, r["w1"]
+    assert r["w1"] < 0.1, r["w1"]               # observed 0.021 / 0.034 / 0.047
     # D ≈ 1/2 on the data region (p_data > 10% of its peak).
-    assert r["d_dev_max"] < 0.1, r["d_dev_max"]
+    assert r["d_dev_mean"] < 0.05, r["d_dev_mean"]   # observed 0.012 / 0.010 / 0.004
+    assert r["d_dev_max"] < 0.15, r["d_dev_max"]     # observed 0.050 / 0.055 / 0.019
 
 
 # ---------------------------------------------------------------- demo 4
@@ -118,21 +132,27 @@ def test_demo4_saturating_gradient_vanishes_when_d_rejects_fakes():
     # error 3.2e-7 (saturating) and 1.2e-7 (non-saturating), a few float32 ulps.
     np.testing.assert_allclose(sat, theory.saturating_grad_logit(d), rtol=3e-6)
     np.testing.assert_allclose(ns, theory.nonsaturating_grad_logit(d), rtol=3e-6)
-    assert sat[1] / ns[1] < 1e-2
-    # Through a trained, confident D, w.r.t. G's output.
-    g, dnet = d4.confident_discriminator(200, seed=0)
-    o = d4.output_gradients(g, dnet)
-    assert np.median(o["d"]) < 0.05
+    assert sat[1] / ns[1] < 1e-2                # 1e-3 / (1 − 1e-3)
+
+
+@pytest.fixture(scope="module", params=SEEDS)
+def demo4_result(request):
+    return demo("04_saturating_vs_nonsaturating").run(quick=True, seed=request.param)
+
+
+def test_demo4_saturating_gradient_through_a_confident_d(demo4_result):
+    o = demo4_result["outg"]                    # w.r.t. G's output, through a trained D
+    assert np.median(o["d"]) < 0.05, np.median(o["d"])   # observed 0.005 / 0.004 / 0.006
     conf = o["d"] < 0.05
-    assert np.all(o["sat"][conf] < 0.06 * o["ns"][conf])
+    ratio = np.max(o["sat"][conf] / o["ns"][conf])
+    assert ratio < 0.02, ratio                  # observed 0.0076 / 0.0084 / 0.0080
 
 
-def test_demo4_nonsaturating_loss_trains_where_saturating_stalls():
-    d4 = demo("04_saturating_vs_nonsaturating")
-    h = d4.train_both(iters=300, seed=0)
-    w_sat, w_ns = h["sat"]["w1"][-1, 1], h["ns"]["w1"][-1, 1]
-    assert w_ns < 0.5, w_ns            # p_data = N(4, 0.5²), G starts near 0: W1 ≈ 4
-    assert w_sat > 3.0, w_sat
+def test_demo4_nonsaturating_loss_trains_where_saturating_stalls(demo4_result):
+    r = demo4_result                            # p_data = N(4, 0.5²), G starts near 0
+    assert r["ns_end_max"] < 0.5, r["ns_end_max"]   # max W1, last quarter: 0.150 / 0.186 / 0.158
+    assert r["sat_min"] > 1.5, r["sat_min"]     # min W1 over the run: 4.24 / 3.83 / 3.72
+    assert r["sat_move"] < 0.05, r["sat_move"]  # (max − min) / first W1: 0.002 / 0.005 / 0.003
 
 
 # ---------------------------------------------------------------- demo 5
@@ -156,25 +176,33 @@ def test_demo5_analytic_jsd_and_w_of_segments_by_quadrature():
     assert theory.jsd(box(0), box(0), x) == pytest.approx(0.0, abs=1e-12)
 
 
-def test_demo5_standard_d_gradient_vanishes_wgan_gradients_do_not():
-    d5 = demo("05_disjoint_supports")
-    js = d5.gradient_while_critic_trains("js", steps=300, seed=0)[:, 1]
-    assert abs(js[-1]) < 0.05 * np.max(np.abs(js)), js
+@pytest.fixture(scope="module", params=SEEDS_COSTLY)
+def demo5_result(request):
+    return demo("05_disjoint_supports").run(quick=True, seed=request.param)
+
+
+def test_demo5_standard_d_gradient_vanishes_wgan_gradients_do_not(demo5_result):
+    grads = demo5_result["grads"]
+    js = grads["js"][:, 1]
+    assert abs(js[-1]) < 0.05 * np.max(np.abs(js)), js   # observed 0.021 / 0.023 / 0.024
     for kind in ("wgan", "wgan-gp"):
-        g = d5.gradient_while_critic_trains(kind, steps=300, seed=0)[:, 1]
+        g = grads[kind][:, 1]
         # Informative: the right sign (descent moves θ = 1 towards 0) and no decay.
-        assert g[-1] > 0 and g[-1] > 0.5 * np.max(np.abs(g)), (kind, g)
-    gp = d5.gradient_while_critic_trains("wgan-gp", steps=300, seed=0)[:, 1]
-    assert 0.5 < gp[-1] < 1.5  # ≈ dW/dθ = 1 for a 1-Lipschitz critic
+        assert g[-1] > 0.75 * np.max(np.abs(g)), (kind, g)   # observed ≥ 0.906
+    gp = grads["wgan-gp"][-1, 1]
+    assert abs(gp - 1) < 0.25, gp   # ≈ dW/dθ = 1 for a 1-Lipschitz critic; observed ≤ 0.073
 
 
-def test_demo5_one_parameter_generator_learns_with_wgan_not_with_saturated_js():
-    d5 = demo("05_disjoint_supports")
+def test_demo5_one_parameter_generator_learns_with_wgan_not_with_saturated_js(demo5_result):
+    traj = demo5_result["traj"]
     for kind in ("wgan", "wgan-gp"):
-        th = d5.train_theta(kind, iters=150, pretrain=200, seed=0)
-        assert abs(th[-1]) < 0.1, (kind, th[-1])
-    th = d5.train_theta("js", iters=150, pretrain=200, seed=0)
-    assert abs(th[-1] - 1.0) < 0.1, th[-1]
+        th = traj[kind]
+        # max |θ| over the last quarter of the run, not one point: θ settles near 0.
+        last = np.max(np.abs(th[int(0.75 * (len(th) - 1)):]))
+        # observed wgan 0.048 / 0.022 / 0.026, wgan-gp 0.062 / 0.051 / 0.009
+        assert last < 0.15, (kind, last)
+    th = traj["js"]
+    assert np.max(np.abs(th - 1.0)) < 0.1, th[-1]   # observed ≤ 0.030
 
 
 # ---------------------------------------------------------------- demo 6
@@ -200,24 +228,27 @@ def test_demo6_noisy_jsd_is_smooth_and_informative():
     assert theory.noisy_jsd_segments(1.0, 0.02) == pytest.approx(theory.LOG2, abs=1e-15)
 
 
-def test_demo6_instance_noise_gan_reaches_zero_plain_gan_stalls():
+@pytest.mark.parametrize("seed", SEEDS)
+def test_demo6_instance_noise_gan_reaches_zero_plain_gan_stalls(seed):
     d6 = demo("06_instance_noise")
-    d5 = demo("05_disjoint_supports")
     sched = d6.linear_anneal(1.0, 0.1, 150)
     assert sched(0) == 1.0 and sched(150) == pytest.approx(0.1) and sched(75) == pytest.approx(0.55)
-    noisy = d5.train_theta("js", iters=150, pretrain=200, seed=0, sigma=sched, lr_theta=0.1)
-    plain = d5.train_theta("js", iters=150, pretrain=200, seed=0, sigma=0.0, lr_theta=0.1)
-    assert abs(noisy[-1]) < 0.1, noisy[-1]
-    assert plain[-1] > 0.8, plain[-1]
+    r = d6.run(quick=True, seed=seed)
+    noisy, plain = r["noisy"], r["plain"]
+    last = np.max(np.abs(noisy[int(0.75 * (len(noisy) - 1)):]))
+    assert last < 0.02, last                    # max |θ|, last quarter: observed ≤ 0.003
+    assert np.min(plain) > 0.8, np.min(plain)   # observed ≥ 0.934
 
 
 # ---------------------------------------------------------------- demo 7
-def test_demo7_critic_estimate_tracks_sample_quality_on_ring8():
-    d7 = demo("07_wasserstein_tracks_quality")
-    runs = d7.ring_runs(quick=True, seed=0)
+@pytest.mark.parametrize("seed", SEEDS_COSTLY)
+def test_demo7_critic_estimate_tracks_sample_quality_on_ring8(seed):
+    runs = demo("07_wasserstein_tracks_quality").run(quick=True, seed=seed)["ring8"]
     for kind, h in runs.items():
-        # Both fall: the estimate and the sliced W1 end below half their first value ...
-        assert h["estimate"][-1] < 0.5 * h["estimate"][0], kind
-        assert h["quality"][-1] < 0.5 * h["quality"][0], kind
-        # ... and they are rank-correlated over the run (threshold 0.3, measured ≈ 0.45).
+        # Both fall: mean of the last tenth of the records / the first record ...
+        est, q = h["estimate_drop"], h["quality_drop"]
+        assert est < 0.4, (kind, est)           # observed ≤ 0.157 / 0.087 / 0.083
+        assert q < 0.7, (kind, q)   # observed wgan 0.259 / 0.302 / 0.334, wgan-gp ≤ 0.186
+        # ... and they are rank-correlated over the run.
+        # observed wgan 0.816 / 0.853 / 0.718, wgan-gp 0.776 / 0.804 / 0.726
         assert h["spearman"] > 0.3, (kind, h["spearman"])
