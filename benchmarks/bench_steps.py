@@ -119,7 +119,7 @@ def _unflatten(fw, shape):
 def n_params(model, fw_name):
     if fw_name == "torch":
         return sum(p.numel() for p in model.parameters())
-    return sum(p.size for p in model.parameters())
+    return sum(p.numel() for p in model.parameters())
 
 
 # ====================================================================== one training step

@@ -8,7 +8,7 @@ from .. import backend as B
 from ..autograd import Function, Tensor
 from ._util import as_tensor
 from .activation import softplus
-from .elementwise import log, maximum
+from .elementwise import abs, log, maximum
 
 _nullcontext = contextlib.nullcontext
 
@@ -73,6 +73,13 @@ def mse_loss(pred: Tensor, target, reduction: str = "mean") -> Tensor:
     _check_target(pred, target, "mse_loss")
     d = pred - target
     return _reduce(d * d, reduction, "mse_loss")
+
+
+def l1_loss(pred: Tensor, target, reduction: str = "mean") -> Tensor:
+    """|pred − target| (mean absolute error); the gradient at a tie is 0, as PyTorch's."""
+    target = as_tensor(target, pred)
+    _check_target(pred, target, "l1_loss")
+    return _reduce(abs(pred - target), reduction, "l1_loss")
 
 
 # ---------------------------------------------------------------- multi-class (digit classifier)
