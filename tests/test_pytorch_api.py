@@ -245,6 +245,29 @@ def test_manual_seed_makes_draws_repeatable():
     np.testing.assert_array_equal(a, host(tg.randn(5)))
 
 
+def test_pytorch_gan_legacy_idioms_run_unchanged(tmp_path):
+    """PyTorch-GAN's scripts, line for line (as in its gan.py / cgan.py / wgan.py)."""
+    from tinygan.autograd import Variable
+    from tinygan.utils import save_image
+    cuda = True if tg.cuda.is_available() else False
+    Tensor = tg.cuda.FloatTensor if cuda else tg.FloatTensor
+    LongTensor = tg.cuda.LongTensor if cuda else tg.LongTensor
+    imgs = tg.rand(6, 1, 4, 4, dtype="float64")
+    valid = Variable(Tensor(imgs.size(0), 1).fill_(1.0), requires_grad=False)
+    real_imgs = Variable(imgs.type(Tensor))
+    z = Variable(Tensor(np.random.normal(0, 1, (imgs.shape[0], 3))))
+    labels = Variable(LongTensor(np.random.randint(0, 10, imgs.shape[0])))
+    assert valid.dtype == real_imgs.dtype == z.dtype == np.float32 and labels.dtype == np.int64
+    gen_imgs = nn.Sequential(nn.Linear(3, 16), nn.Tanh())(z).view(6, 1, 4, 4)
+    save_image(gen_imgs.data[:25], str(tmp_path / "0.png"), nrow=5, normalize=True)
+    assert (tmp_path / "0.png").exists()
+    noisev = Variable(tg.randn(2, 3), volatile=True)  # gan_toy.py: accepted, no effect
+    fake = Variable(nn.Linear(3, 2)(noisev).data)   # .data is the array; Variable wraps it
+    assert isinstance(fake, tg.Tensor) and not fake.requires_grad
+    assert tg.accelerator.is_available() == tg.cuda.is_available()
+    tg.backends.cudnn.benchmark = True
+
+
 def test_legacy_tensor_types_as_pytorch_gan_uses_them(torch):
     Tensor = tg.FloatTensor
     valid = Tensor(6, 1).fill_(1.0)

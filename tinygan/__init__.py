@@ -26,7 +26,8 @@ from .ops import mean, sum, var  # noqa: F401  (dim=/keepdim= or axis=/keepdims=
 from .dtypes import dtype_of as _dtype_of
 from . import nn  # noqa: F401
 from . import optim  # noqa: F401
-from . import cuda  # noqa: F401
+from . import backends, cuda  # noqa: F401
+from .backends import accelerator  # noqa: F401
 from . import utils  # noqa: F401
 from .serialization import load, save  # noqa: F401
 
@@ -257,30 +258,5 @@ def seed(value: type(1) = 0):
 
 
 # ---------------------------------------------------------------- legacy tensor types
-class _TensorType:
-    """``torch.FloatTensor(2, 3)`` (zeros of that shape) or ``torch.FloatTensor(data)``;
-    also the argument of ``x.type(torch.FloatTensor)``.  PyTorch-GAN's scripts use them."""
-
-    def __init__(self, name, dtype):
-        self.__name__ = self.name = name
-        self.tensor_dtype = _np.dtype(dtype)
-
-    def __call__(self, *args):
-        if args and all(isinstance(a, (type(1), _np.integer)) for a in args):
-            return zeros(*args, dtype=self.tensor_dtype)
-        if len(args) == 1:
-            return tensor(args[0], dtype=self.tensor_dtype)
-        if not args:
-            return zeros(0, dtype=self.tensor_dtype)
-        raise TypeError(f"{self.name}: expected sizes or one array-like, got {args!r}")
-
-    def __repr__(self):
-        return f"tinygan.{self.name}"
-
-
-FloatTensor = _TensorType("FloatTensor", _np.float32)
-DoubleTensor = _TensorType("DoubleTensor", _np.float64)
-LongTensor = _TensorType("LongTensor", _np.int64)
-IntTensor = _TensorType("IntTensor", _np.int32)
-ByteTensor = _TensorType("ByteTensor", _np.uint8)
-BoolTensor = _TensorType("BoolTensor", _np.bool_)
+from .tensor_types import (BoolTensor, ByteTensor, DoubleTensor, FloatTensor,  # noqa: E402,F401
+                           IntTensor, LongTensor)

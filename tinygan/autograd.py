@@ -277,9 +277,10 @@ def tensor(data, requires_grad=False, dtype=None) -> Tensor:
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
 
 
-def Variable(data, requires_grad: bool = False) -> Tensor:  # noqa: N802 - torch's name
+def Variable(data, requires_grad: bool = False, volatile: bool = False) -> Tensor:  # noqa: N802
     """PyTorch's pre-0.4 wrapper, kept there as a no-op: returns ``data`` as a Tensor,
-    marked ``requires_grad`` when asked (old GAN scripts call ``Variable(x)`` everywhere)."""
+    marked ``requires_grad`` when asked (old GAN scripts call ``Variable(x)`` everywhere).
+    ``volatile`` is accepted and has no effect, as in PyTorch since 0.4 (use ``no_grad()``)."""
     t = data if isinstance(data, Tensor) else Tensor(data)
     if requires_grad and not t.requires_grad:
         if not t.is_leaf:

@@ -28,3 +28,9 @@ def manual_seed(seed: int) -> None:
 
 
 manual_seed_all = manual_seed
+
+
+# torch.cuda.FloatTensor & co. (PyTorch-GAN picks them when a GPU is present)
+from .tensor_types import _types  # noqa: E402
+
+FloatTensor, DoubleTensor, LongTensor, IntTensor, ByteTensor, BoolTensor = _types("cuda")
