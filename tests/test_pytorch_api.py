@@ -422,6 +422,12 @@ def test_dataloader_yields_tensors():
     assert isinstance(batches[0], list) and isinstance(batches[0][1], tg.Tensor)
     seen = np.concatenate([host(b[1]) for b in batches])
     assert sorted(seen) == list(range(10))
+    loader = TorchStyle(ds, batch_size=4, shuffle=True)
+    for first in loader:
+        break                       # leave the epoch early ...
+    again = [host(b[1]) for b in loader]
+    assert len(again) == 3 and sorted(np.concatenate(again)) == list(range(10))  # ... full next
+    assert len(loader.dataset) == 10
 
 
 def test_save_image_follows_torchvision_pixel_rule(tmp_path):

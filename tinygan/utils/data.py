@@ -82,3 +82,11 @@ class DataLoader(_ArrayLoader):
     def next_batch(self):
         batch = super().next_batch()
         return list(batch) if isinstance(batch, tuple) else batch
+
+    def __iter__(self):
+        """A whole epoch per ``for`` loop, as PyTorch's: a loop left early (``break``) does
+        not make the next one resume mid-epoch."""
+        if self.position > 0:
+            self.epoch, self.position = self.epoch + 1, 0
+        while self.position < len(self):
+            yield self.next_batch()
