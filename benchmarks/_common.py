@@ -3,7 +3,7 @@
 Host-only code (it measures the engine, it is not part of it), so it may use
 NumPy, PyTorch and threadpoolctl directly.
 
-Timing rules (issue 5): every case is warmed up, then timed ``repeat`` times
+Timing rules (README.md, "Timing method"): every case is warmed up, then timed ``repeat`` times
 (≥ 20) and reported as median with min/max.  Cases that are compared with
 each other (tinygan vs PyTorch) are *interleaved* round by round in one
 process, so a slow spell of the machine (the host takes the second core away
@@ -19,16 +19,12 @@ import sys
 import time
 
 import numpy as np
+import threadpoolctl
 
 try:  # optional: PyTorch is only the reference side
     import torch
 except Exception:  # pragma: no cover - PyTorch not installed
     torch = None
-
-try:
-    import threadpoolctl
-except Exception:  # pragma: no cover
-    threadpoolctl = None
 
 __all__ = ["torch", "set_threads", "machine_info", "print_machine_info", "Stats",
            "time_interleaved", "print_table", "sync_for_backend", "cpu_model", "tune_malloc"]
@@ -70,11 +66,10 @@ def machine_info() -> dict:
         "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
         "blas": [],
     }
-    if threadpoolctl is not None:
-        for p in threadpoolctl.threadpool_info():
-            info["blas"].append({k: p.get(k) for k in ("user_api", "internal_api", "version",
-                                                       "architecture", "threading_layer",
-                                                       "num_threads", "filepath")})
+    for p in threadpoolctl.threadpool_info():
+        info["blas"].append({k: p.get(k) for k in ("user_api", "internal_api", "version",
+                                                   "architecture", "threading_layer",
+                                                   "num_threads", "filepath")})
     if torch is not None:
         info["torch_threads"] = torch.get_num_threads()
         try:

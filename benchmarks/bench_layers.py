@@ -4,7 +4,7 @@
     python benchmarks/bench_layers.py --threads 1 --repeat 30
     python benchmarks/bench_layers.py --only conv     # layers whose name contains "conv"
 
-For each layer (float32, the batch sizes of the DCGAN workloads of issue 5)
+For each layer (float32, the batch sizes of bench_steps.py's DCGAN workloads (b), (c))
 one call is ``y = layer(x)`` followed by ``y.backward(g)`` with x, weight and
 bias all requiring gradients, so a convolution runs its three GEMMs (output,
 input gradient, weight gradient).  The upstream gradient ``g`` is a ones
@@ -53,14 +53,14 @@ from _common import (print_machine_info, print_table, set_threads, sync_for_back
 # reshaped Linear outputs) or "nhwc" (the output of a tinygan conv layer, kept
 # in channels-last memory and seen as an (N, C, H, W) view, see ops/conv.py).
 LAYERS = [
-    # DCGAN for 28×28 digits (issue 5 (b)), batch 64
+    # DCGAN for 28×28 digits (bench_steps.py workload (b)), batch 64
     ("G28 linear 100->6272", "linear", 100, 128 * 7 * 7, None, None, None, (64, 100), "nchw"),
     ("G28 convT 128->64 7->14", "convT", 128, 64, 4, 2, 1, (64, 128, 7, 7), "nchw"),
     ("G28 convT 64->1 14->28", "convT", 64, 1, 4, 2, 1, (64, 64, 14, 14), "nhwc"),
     ("D28 conv 1->64 28->14", "conv", 1, 64, 4, 2, 1, (64, 1, 28, 28), "nchw"),
     ("D28 conv 64->128 14->7", "conv", 64, 128, 4, 2, 1, (64, 64, 14, 14), "nhwc"),
     ("D28 linear 6272->1", "linear", 128 * 7 * 7, 1, None, None, None, (64, 128 * 7 * 7), "nchw"),
-    # DCGAN 64×64×3 (issue 5 (c), ngf = ndf = 64, nz = 100), batch 64
+    # DCGAN 64×64×3 (bench_steps.py workload (c), ngf = ndf = 64, nz = 100), batch 64
     ("G64 convT 100->512 1->4", "convT", 100, 512, 4, 1, 0, (64, 100, 1, 1), "nchw"),
     ("G64 convT 512->256 4->8", "convT", 512, 256, 4, 2, 1, (64, 512, 4, 4), "nhwc"),
     ("G64 convT 256->128 8->16", "convT", 256, 128, 4, 2, 1, (64, 256, 8, 8), "nhwc"),
@@ -182,7 +182,7 @@ def main(argv=None):
     ap.add_argument("--no-torch", action="store_true", help="skip the PyTorch side")
     args = ap.parse_args(argv)
     if args.repeat < 20:
-        ap.error("--repeat must be at least 20 (issue 5: median of >= 20 calls)")
+        ap.error("--repeat must be at least 20 (the median of >= 20 calls, _common.py)")
 
     tinygan.set_backend(args.backend)
     tinygan.manual_seed(0)

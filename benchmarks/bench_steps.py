@@ -1,6 +1,6 @@
 """Full GAN training steps, tinygan vs PyTorch on the same machine, threads and shapes.
 
-Workloads (issue 5; float32; identical architectures in both frameworks):
+Workloads (benchmarks/README.md; float32; identical architectures in both frameworks):
 
   a      MLP GAN on 2-D points, batch 256.  G: z(2) → 512 → 512 → 2 (ReLU);
          D: 2 → 512 → 512 → 512 → 1 (ReLU).
@@ -14,7 +14,7 @@ One training step is the DCGAN loop's (PyTorch's dcgan example): draw z, fake = 
 D step on real and fake.detach() (non-saturating GAN loss from logits, Adam);
 G step through D(fake) (Adam).  Layers followed by batch norm have no bias (it
 would be cancelled by the BN mean).  The single layers of (b) and (c) — workload
-(d) of the issue — are timed by ``bench_layers.py``, not here.
+(d) of benchmarks/README.md — are timed by ``bench_layers.py``, not here.
 
 Run from the repository root:
 
@@ -389,7 +389,7 @@ def main(argv=None):
     if args.memory:
         return run_memory(args)
     if args.repeat < 20:
-        print(f"# note: --repeat {args.repeat} is below the issue's minimum of 20")
+        print(f"# note: --repeat {args.repeat} is below the minimum of 20 (README.md, Timing method)")
     return run_timing(args)
 
 

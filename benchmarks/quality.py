@@ -1,4 +1,4 @@
-"""Sample quality of the GAN family in a stated budget of steps on 2 CPU cores (issue 3, "Quality").
+"""Sample quality of the GAN family in a stated budget of steps on 2 CPU cores (see QUALITY.md).
 
 2-D mixtures (``ring8``, ``grid25``), over several seeds:
   modes captured (``modes``: some high-quality sample is nearest to the mode;
@@ -109,19 +109,13 @@ def _init_worker(threads: int) -> None:
     NumPy is imported at the top of this module, so its OpenBLAS is loaded and
     threadpoolctl can find it (limiting before the import has no effect).
     """
-    try:
-        from threadpoolctl import threadpool_limits
-        _LIMITER.append(threadpool_limits(limits=threads))
-    except ImportError:  # pragma: no cover - threadpoolctl missing: leave the pools as they are
-        pass
+    from threadpoolctl import threadpool_limits
+    _LIMITER.append(threadpool_limits(limits=threads))
 
 
 def _blas_threads() -> list:
-    try:
-        from threadpoolctl import threadpool_info
-        return sorted({p["num_threads"] for p in threadpool_info()})
-    except ImportError:  # pragma: no cover
-        return []
+    from threadpoolctl import threadpool_info
+    return sorted({p["num_threads"] for p in threadpool_info()})
 
 
 def run_one(task: dict) -> dict:
@@ -319,7 +313,6 @@ def grids_mnist(records: list, names, path: str, seed: int, scale: int = 2) -> s
     """8×8 sample grids of each image model side by side (seed ``seed``), one small PNG
     (each pixel repeated ``scale`` times)."""
     from tinygan.plots import image_grid
-    from matplotlib.image import imsave
     panels = []
     for name in names:
         rec = next((r for r in records if r["data"] in IMAGES and r["name"] == name
@@ -335,11 +328,9 @@ def grids_mnist(records: list, names, path: str, seed: int, scale: int = 2) -> s
     pixels = np.round(np.clip((row + 1.0) * 127.5, 0, 255)).astype(np.uint8)
     pixels = pixels.repeat(scale, axis=0).repeat(scale, axis=1)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    try:  # one grey channel keeps the PNG small (Pillow ships with matplotlib)
-        from PIL import Image
-        Image.fromarray(pixels, mode="L").save(path, format="png", optimize=True)
-    except ImportError:  # pragma: no cover
-        imsave(path, np.repeat(pixels[:, :, None], 3, axis=2), format="png")
+    # one grey channel keeps the PNG small (Pillow is a dependency of matplotlib)
+    from PIL import Image
+    Image.fromarray(pixels, mode="L").save(path, format="png", optimize=True)
     return path
 
 
@@ -359,8 +350,8 @@ def machine() -> dict:
 def find_mnist_dir(given):
     if given:
         return os.path.abspath(given)
-    from tinygan.demo import find_mnist
-    return find_mnist()
+    from tinygan.data.mnist import find_mnist_dir as find
+    return find()
 
 
 def main(argv=None) -> int:

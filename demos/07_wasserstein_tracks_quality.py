@@ -28,12 +28,12 @@ import _common as C  # noqa: E402
 
 import tinygan  # noqa: E402
 from tinygan import theory  # noqa: E402
+from tinygan.data.mnist import find_mnist_dir  # noqa: E402
 from tinygan.gan.losses import (critic_loss, gradient_penalty,  # noqa: E402
                                 wasserstein_generator_loss)
 
 NAME = "07_wasserstein_tracks_quality"
-MNIST_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..",
-                         "shared", "data", "mnist")
+MNIST_DIR = find_mnist_dir()  # None when no MNIST files are found
 
 
 def train_wgan(sample_data, held_out, kind="wgan-gp", dim=2, z_dim=2, hidden=128, iters=300,
@@ -162,8 +162,8 @@ def main(argv=None):
     args = C.parse_args(NAME, __doc__.splitlines()[0], rest)
     out = C.out_dir(args.out)
     t = C.Timer()
-    has_mnist = (not args.quick) and os.path.isdir(known.mnist) and any(
-        n.startswith("train-images") for n in os.listdir(known.mnist))
+    has_mnist = (not args.quick) and known.mnist is not None \
+        and find_mnist_dir(known.mnist) is not None
     r = run(args.quick, args.seed, mnist_dir=known.mnist if has_mnist else None)
     plot(r, out)
     for data_name, runs in r.items():

@@ -23,7 +23,7 @@ matplotlib.use("Agg")  # headless: the demos only write PNG/GIF files
 
 import tinygan  # noqa: E402
 from tinygan import nn  # noqa: E402
-from tinygan.gan.loops import clip_weights  # noqa: E402,F401  (WGAN: w ← clip(w, −c, c))
+from tinygan.gan.steps import clip_weights  # noqa: E402,F401  (WGAN: w ← clip(w, −c, c))
 
 
 def parse_args(name: str, description: str, argv=None):
@@ -109,7 +109,7 @@ def save_figure(fig, out: str, filename: str) -> str:
 
 
 def single_threaded(fn):
-    """Run ``fn`` with BLAS limited to one thread (when threadpoolctl is installed).
+    """Run ``fn`` with BLAS limited to one thread (threadpoolctl).
 
     The demos multiply small matrices (batch × 64); on 2 shared cores OpenBLAS's
     threads then cost more than they save (measured: 0.07 ms vs 0.35–2.5 ms per
@@ -119,10 +119,7 @@ def single_threaded(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        try:
-            from threadpoolctl import threadpool_limits
-        except ImportError:  # optional: only speed depends on it
-            return fn(*args, **kwargs)
+        from threadpoolctl import threadpool_limits
         with threadpool_limits(limits=1, user_api="blas"):
             return fn(*args, **kwargs)
     return wrapper

@@ -7,26 +7,21 @@
 * ``float64`` — default dtype float64 for the test (gradient checks).
 * ``torch`` — PyTorch, or a clean skip when it is not installed.
 """
-import os
-
 import pytest
 
 import tinygan
+import tinygan.testing  # noqa: F401  (registers the "standin" backend)
 from tinygan import backend as B
+from tinygan.data.mnist import find_mnist_dir
 
-SHARED = os.path.join(os.path.dirname(__file__), "..", "..", "shared")
-MNIST_DIR = os.path.abspath(os.path.join(SHARED, "data", "mnist"))
+MNIST_DIR = find_mnist_dir()  # $TINYGAN_DATA, ../shared/data/mnist, ... (None: tests skip)
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _one_blas_thread():
     """Tests check numbers, not speed: one BLAS thread keeps them fast and steady on a
     shared 2-core machine (multi-threaded BLAS on tiny matrices thrashes under load)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
+    from threadpoolctl import threadpool_limits
     with threadpool_limits(limits=1, user_api="blas"):
         yield
 
@@ -55,8 +50,8 @@ def torch():
 
 @pytest.fixture
 def mnist_dir():
-    if not os.path.exists(os.path.join(MNIST_DIR, "train-images-idx3-ubyte.gz")):
-        pytest.skip("shared MNIST subset not present at ../shared/data/mnist")
+    if MNIST_DIR is None:
+        pytest.skip("no MNIST files ($TINYGAN_DATA, ../shared/data/mnist or the download cache)")
     return MNIST_DIR
 
 

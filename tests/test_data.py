@@ -386,3 +386,84 @@ def test_batches_from_arrays_and_loader_errors():
     with pytest.raises(ValueError, match="no batch of size 8 with drop_last"):
         DataLoader(np.arange(7), 8, drop_last=True)
     assert len(DataLoader(np.arange(7), 8)) == 1
+
+
+@pytest.fixture
+def silent_server():
+    """A TCP server on 127.0.0.1 that accepts connections and never answers (or, with
+    ``trickle``, sends an HTTP header and then one byte every 0.2 s)."""
+    import time
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    held, stop, mode = [], threading.Event(), {"trickle": False}
+
+    def serve():
+        listener.settimeout(0.05)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            held.append(conn)
+            if mode["trickle"]:
+                conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 100000\r\n\r\n")
+                threading.Thread(target=lambda c=conn: [
+                    (time.sleep(0.2), c.send(b"x")) for _ in range(100) if not stop.is_set()],
+                    daemon=True).start()
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/", mode
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        for conn in held:
+            conn.close()
+        listener.close()
+
+
+@pytest.mark.parametrize("trickle", [False, True])
+def test_download_has_an_overall_deadline(silent_server, tmp_path, trickle):
+    """Three mirrors that accept and then hang (or trickle) cannot hold the download past
+    its deadline: one error naming the mirrors, within the deadline plus a margin."""
+    import time
+    url, mode = silent_server
+    mode["trickle"] = trickle
+    mirrors = [url + "a/", url + "b/", url + "c/"]
+    t0 = time.monotonic()
+    with pytest.raises(DownloadError) as info:
+        download("mnist", tmp_path / "d", base_url=mirrors, timeout=30, deadline=1.5,
+                 splits=("train",), progress=False)
+    elapsed = time.monotonic() - t0
+    assert elapsed < 6.0, elapsed  # deadline 1.5 s; 30 s per mirror would be 90 s
+    message = str(info.value)
+    assert "\n" not in message and "deadline" in message
+    if not trickle:
+        assert all(m in message for m in mirrors)
+    assert not list((tmp_path / "d").glob("*.part"))
+
+
+def test_cli_download_deadline_is_one_line(silent_server, tmp_path, capsys, monkeypatch):
+    from tinygan.cli import main
+    from tinygan.data import mnist
+    url, _ = silent_server
+    monkeypatch.setitem(mnist.DATASETS["mnist"], "mirrors", (url,))
+    code = main(["train", "dcgan", "--data-dir", str(tmp_path / "d"), "--download",
+                 "--download-timeout", "1", "--steps", "1", "--out", str(tmp_path / "r"),
+                 "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("tinygan: error:") and len(err.strip().splitlines()) == 1
+    assert "deadline" in err and url in err
+
+
+def test_find_mnist_dir_tries_tinygan_data_first_and_checks_a_given_folder(tmp_path, monkeypatch):
+    from tinygan.data.mnist import SPLITS, find_mnist_dir
+    folder = tmp_path / "digits"
+    folder.mkdir()
+    assert find_mnist_dir(str(folder)) is None  # no IDX files: not an MNIST folder
+    for stem in SPLITS["train"]:
+        (folder / (stem + ".gz")).write_bytes(b"")
+    assert find_mnist_dir(str(folder)) == str(folder)
+    monkeypatch.setenv("TINYGAN_DATA", str(folder))
+    assert find_mnist_dir() == str(folder)  # $TINYGAN_DATA wins over ../shared/data/mnist

@@ -8,10 +8,13 @@ import pytest
 
 from tinygan import backend as B
 from tinygan.autograd import no_grad
-from tinygan.gan import loops
+from tinygan.gan import loops, steps
+from tinygan.gan.checkpoint import load_checkpoint
 from tinygan.gan.config import make_config
-from tinygan.gan.train import (Trainer, TrainingDiverged, build_models, build_optimizer,
-                               load_checkpoint, make_data, train)
+from tinygan.gan.factory import build_models, build_optimizer, loop_options
+from tinygan.gan.run import TrainingDiverged
+from tinygan.gan.streams import DataSource, NoiseSource, make_data
+from tinygan.gan.train import train
 
 TINY = dict(hidden=(16, 16), batch_size=16, n_samples=200, sample_every=0, log_every=1,
             checkpoint_every=2, progress=False, figures=False)
@@ -22,26 +25,40 @@ def _rows(out):
         return [json.loads(line) for line in f if line.strip()]
 
 
-def _trainer(cfg, out):
-    B.set_backend(cfg.backend)
-    B.manual_seed(cfg.seed)
-    data = make_data(cfg)
-    G, D = build_models(cfg, data.shape)
-    os.makedirs(out, exist_ok=True)
-    return Trainer(cfg, G, D, build_optimizer(cfg, G.parameters()),
-                   build_optimizer(cfg, D.parameters()), data, out)
+class _Parts:
+    """What a loop is driven with, built from a config without any run machinery:
+    G, D, their optimisers and the real()/noise() sources."""
+
+    def __init__(self, cfg):
+        B.set_backend(cfg.backend)
+        B.manual_seed(cfg.seed)
+        self.cfg, data = cfg, make_data(cfg)
+        self.G, self.D = build_models(cfg, data.shape)
+        self.opt_g = build_optimizer(cfg, self.G.parameters())
+        self.opt_d = build_optimizer(cfg, self.D.parameters())
+        self.real, self.noise = DataSource(data, cfg.batch_size), NoiseSource(self.G,
+                                                                               cfg.batch_size)
+
+    def loop(self, fn=None, **override):
+        options = dict(loop_options(self.cfg), **override)
+        return (fn or loops.LOOPS[self.cfg.model])(
+            self.G, self.D, self.opt_g, self.opt_d, self.real, self.noise,
+            steps=self.cfg.steps, **options)
+
+    def run(self, fn=None, **override):
+        return list(self.loop(fn, **override))
 
 
 class _Counts:
-    """Wraps a trainer's services to count what one run of a loop draws and steps."""
+    """Wraps the sources and optimisers to count what one run of a loop draws and steps."""
 
-    def __init__(self, t):
+    def __init__(self, p):
         self.real = self.noise = self.d_steps = self.g_steps = 0
-        real, noise, step_d, step_g = t.real, t.noise, t.opt_d.step, t.opt_g.step
-        t.real = lambda m=None: (setattr(self, "real", self.real + 1), real(m))[1]
-        t.noise = lambda m=None: (setattr(self, "noise", self.noise + 1), noise(m))[1]
-        t.opt_d.step = lambda: (setattr(self, "d_steps", self.d_steps + 1), step_d())[1]
-        t.opt_g.step = lambda: (setattr(self, "g_steps", self.g_steps + 1), step_g())[1]
+        real, noise, step_d, step_g = p.real, p.noise, p.opt_d.step, p.opt_g.step
+        p.real = lambda: (setattr(self, "real", self.real + 1), real())[1]
+        p.noise = lambda: (setattr(self, "noise", self.noise + 1), noise())[1]
+        p.opt_d.step = lambda: (setattr(self, "d_steps", self.d_steps + 1), step_d())[1]
+        p.opt_g.step = lambda: (setattr(self, "g_steps", self.g_steps + 1), step_g())[1]
 
 
 @pytest.mark.parametrize("model,extra", [
@@ -78,10 +95,11 @@ def test_every_loop_trains_a_few_steps(backend, tmp_path, model, extra):
 def test_algorithm_1_step_counts(tmp_path, model, k_name, k):
     """k D-steps per iteration, each on fresh m data + m noise samples; then one G step."""
     cfg = make_config(model, data="ring8", steps=4, **{k_name: k}, **TINY)
-    t = _trainer(cfg, str(tmp_path))
+    t = _Parts(cfg)
     counts = _Counts(t)
     d_before = [p.data.copy() for p in t.D.parameters()]
-    t.run(loops.LOOPS[model])
+    records = t.run()
+    assert len(records) == 4  # one record per generator iteration
     assert counts.d_steps == 4 * k and counts.real == 4 * k
     assert counts.g_steps == 4 and counts.noise == 4 * (k + 1)
     changed = [not np.array_equal(a, p.data) for a, p in zip(d_before, t.D.parameters())]
@@ -92,7 +110,7 @@ def test_algorithm_1_step_counts(tmp_path, model, k_name, k):
 
 def test_generator_step_leaves_d_without_gradient(tmp_path):
     cfg = make_config("gan", data="ring8", steps=1, **TINY)
-    t = _trainer(cfg, str(tmp_path))
+    t = _Parts(cfg)
     seen = {}
     step_d, step_g = t.opt_d.step, t.opt_g.step
 
@@ -105,7 +123,7 @@ def test_generator_step_leaves_d_without_gradient(tmp_path):
         seen["d_requires_grad"] = [p.requires_grad for p in t.D.parameters()]
         step_g()
     t.opt_d.step, t.opt_g.step = spy_d, spy_g
-    t.run(loops.train_gan)
+    t.run(loops.gan_loop)
     # the generator's backward went through D but added nothing to D's gradients
     assert all(a is b for a, b in zip(seen["after_d"], seen["at_g"]))
     assert not any(seen["d_requires_grad"])
@@ -114,18 +132,17 @@ def test_generator_step_leaves_d_without_gradient(tmp_path):
 
 def test_wgan_clips_every_critic_weight_and_follows_the_100_step_rule(tmp_path):
     cfg = make_config("wgan", data="ring8", steps=2, clip=0.01, lr=0.1, **TINY)
-    t = _trainer(cfg, str(tmp_path))
+    t = _Parts(cfg)
     counts = _Counts(t)
-    t.run(loops.train_wgan)
+    t.run(loops.wgan_loop)
     assert counts.d_steps == 200  # steps 0 and 1 are among the first 25: 100 critic steps each
     for p in t.D.parameters():
         assert np.abs(p.data).max() <= 0.01 + 1e-9
     assert np.abs(np.concatenate([p.data.ravel() for p in t.D.parameters()])).max() \
         == pytest.approx(0.01)  # lr 0.1 pushes weights to the clip boundary
-    sched = [loops.critic_iterations(s, cfg) for s in (0, 24, 25, 26, 499, 500, 501, 1000)]
+    sched = [loops.critic_iterations(s, 5) for s in (0, 24, 25, 26, 499, 500, 501, 1000)]
     assert sched == [100, 100, 5, 5, 5, 100, 5, 100]
-    cfg.critic_warmup = False
-    assert loops.critic_iterations(0, cfg) == 5
+    assert loops.critic_iterations(0, 5, warmup=False) == 5
 
 
 def test_instance_noise_sigma_anneals_linearly_to_zero(tmp_path):
@@ -137,11 +154,11 @@ def test_instance_noise_sigma_anneals_linearly_to_zero(tmp_path):
 
 
 def test_instance_noise_reaches_d_inputs(backend):
-    x = loops.add_instance_noise.__globals__["Tensor"](B.to_device(np.zeros((4000, 2),
-                                                                             np.float32)))
-    noisy = B.to_numpy(loops.add_instance_noise(x, 0.3).data)
+    from tinygan import Tensor
+    x = Tensor(B.to_device(np.zeros((4000, 2), np.float32)))
+    noisy = B.to_numpy(steps.add_instance_noise(x, 0.3).data)
     assert noisy.dtype == np.float32 and abs(noisy.std() - 0.3) < 0.02
-    assert loops.add_instance_noise(x, 0.0) is x
+    assert steps.add_instance_noise(x, 0.0) is x
 
 
 def test_wgan_gp_penalty_is_logged_and_lambda_defaults_per_data(tmp_path):
@@ -288,15 +305,13 @@ def test_dcgan_training_trajectory_matches_pytorch(float64, torch, tmp_path):
                       steps=4, batch_size=8, ngf=3, ndf=3, z_dim=5, sample_every=0,
                       log_every=1, checkpoint_every=100, progress=False, figures=False,
                       out=str(tmp_path / "run"))
-    t = _trainer(cfg, cfg.out)
+    t = _Parts(cfg)
     TG, TD = _torch_dcgan_pair(torch, t.G, t.D)
-    drawn, logged = [], []
+    drawn = []
     real, noise = t.real, t.noise
-    t.real = lambda m=None: drawn.append(real(m)) or drawn[-1]
-    t.noise = lambda m=None: drawn.append(noise(m)) or drawn[-1]
-    t.record = lambda **v: logged.append({k: float(x.item()) for k, x in v.items()
-                                          if k != "sigma"})
-    loops.train_gan(t)
+    t.real = lambda: drawn.append(real()) or drawn[-1]
+    t.noise = lambda: drawn.append(noise()) or drawn[-1]
+    logged = [{k: float(x.item()) for k, x in r.items()} for r in t.loop(loops.gan_loop)]
 
     opt_g = torch.optim.Adam(TG.parameters(), lr=cfg.lr, betas=cfg.betas)
     opt_d = torch.optim.Adam(TD.parameters(), lr=cfg.lr, betas=cfg.betas)
@@ -338,3 +353,32 @@ def test_dcgan_training_trajectory_matches_pytorch(float64, torch, tmp_path):
     with torch.no_grad():
         theirs = TG(torch.from_numpy(np.array(B.to_numpy(z.data)))).numpy()
     np.testing.assert_allclose(ours, theirs, rtol=1e-8, atol=1e-12)
+
+
+@pytest.mark.parametrize("model,extra", [("gan", {"k": 2}), ("dcgan", {}), ("wgan", {}),
+                                         ("wgan-gp", {})])
+def test_each_loop_runs_without_any_run_machinery(backend, tmp_path, model, extra):
+    """A loop is a plain generator over G, D, optimisers and sources: driven directly, it
+    yields one record per generator iteration and moves both networks; no folder is made."""
+    if model == "dcgan":
+        cfg = make_config(model, data="mnist", data_dir=_fake_idx_dir(tmp_path / "idx", n=16),
+                          steps=2, batch_size=8, ngf=2, ndf=2, z_dim=4, backend=backend)
+    else:
+        cfg = make_config(model, data="ring8", steps=3, backend=backend, hidden=(8, 8),
+                          batch_size=16, critic_warmup=False, **extra)
+    p = _Parts(cfg)
+    g0 = [B.to_numpy(q.data).copy() for q in p.G.parameters()]
+    records = p.run()
+    assert len(records) == cfg.steps
+    expected = {"loss_d", "loss_g", "d_real", "d_fake"}
+    expected |= {"wasserstein"} if model.startswith("wgan") else set()
+    expected |= {"gp"} if model == "wgan-gp" else set()
+    for r in records:
+        assert set(r) == expected
+        assert all(np.isfinite(float(v.item())) for v in r.values())
+    assert all(not np.array_equal(a, B.to_numpy(q.data)) for a, q in zip(g0, p.G.parameters()))
+    assert os.listdir(tmp_path) in ([], ["idx"])
+    if model == "wgan-gp":  # L_D = W-loss + λ·gp, with −W-loss the logged estimate
+        r = records[-1]
+        assert float(r["loss_d"].item()) == pytest.approx(
+            -float(r["wasserstein"].item()) + cfg.gp_lambda * float(r["gp"].item()), rel=1e-5)

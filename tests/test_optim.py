@@ -241,3 +241,61 @@ def test_type_errors():
     x = Parameter(np.ones(2, "f4"))
     with pytest.raises(ValueError, match="non-leaf"):
         optim.SGD([x * 2.0], lr=0.1)
+
+
+# ------------------------------------------------------------------ opt.lr
+def _linear_problem():
+    """loss = Σ c ⊙ p: the gradient is c at every point, so each step's size is closed-form."""
+    c = np.array([[0.5, -2.0, 3.0], [1.5, 0.25, -1.0]])
+    p = Parameter(B.to_device(np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])))
+    return p, c, lambda: (p * Tensor(B.to_device(c))).sum()
+
+
+def _step(opt, p, loss):
+    opt.zero_grad()
+    loss().backward()
+    opt.step()
+    return p.numpy().copy()
+
+
+def test_setting_lr_sets_the_next_sgd_step_exactly(backend, float64):
+    p, c, loss = _linear_problem()
+    p0 = p.numpy().copy()
+    opt = optim.SGD([p], lr=0.1)
+    assert opt.lr == 0.1
+    p1 = _step(opt, p, loss)
+    np.testing.assert_array_equal(p1, p0 - 0.1 * c)          # p ← p − lr·g
+    opt.lr = 0.02
+    assert opt.lr == 0.02 and opt.param_groups[0]["lr"] == 0.02
+    p2 = _step(opt, p, loss)
+    np.testing.assert_array_equal(p2, p1 - 0.02 * c)         # the new rate, not 0.1
+    opt.lr = 0.0
+    np.testing.assert_array_equal(_step(opt, p, loss), p2)   # lr 0: no move
+
+
+def test_setting_lr_sets_adams_first_step(backend, float64):
+    # Adam's first step is −lr · m̂/(√v̂ + ε) = −lr · g/(|g| + ε) (bias corrections cancel)
+    p, c, loss = _linear_problem()
+    p0 = p.numpy().copy()
+    opt = optim.Adam([p], lr=1.0, eps=1e-8)
+    opt.lr = 3e-3
+    np.testing.assert_allclose(_step(opt, p, loss), p0 - 3e-3 * c / (np.abs(c) + 1e-8),
+                               rtol=1e-12)
+
+
+def test_lr_of_several_groups_writes_all_and_reads_only_a_common_rate():
+    a, b = Parameter(B.to_device(np.zeros(2))), Parameter(B.to_device(np.zeros(3)))
+    opt = optim.SGD([{"params": [a]}, {"params": [b], "lr": 0.5}], lr=0.1)
+    with pytest.raises(ValueError, match=r"SGD.lr: the parameter groups have different "
+                                         r"learning rates \[0.1, 0.5\]"):
+        opt.lr
+    opt.lr = 0.01
+    assert [g["lr"] for g in opt.param_groups] == [0.01, 0.01] and opt.lr == 0.01
+
+
+@pytest.mark.parametrize("bad", [-1.0, float("nan"), float("inf"), "0.1", None, True])
+def test_lr_setter_rejects_bad_rates(bad):
+    opt = optim.SGD([Parameter(B.to_device(np.zeros(2)))], lr=0.1)
+    with pytest.raises(ValueError, match=r"SGD: invalid lr=.* \(must be a finite number >= 0\)"):
+        opt.lr = bad
+    assert opt.lr == 0.1

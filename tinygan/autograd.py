@@ -1,6 +1,6 @@
 """Reverse-mode automatic differentiation: ``Tensor``, ``Function`` and the backward pass.
 
-Design (see README, "How autograd works"):
+Design (docs/architecture.md shows where this layer sits and what calls it):
 
 * A :class:`Function` computes its **forward on raw arrays** (fast, no graph
   bookkeeping) and its **backward on Tensors** using the same differentiable
@@ -372,7 +372,7 @@ def _run_backward(roots, root_grads, create_graph, retain_graph, capture, only=N
                     # a channels-last gradient is a slow transposed copy (2.3 ms for
                     # 64x64x32x32), and keeping g's own layout (copy(order="K")) left
                     # Linear weight gradients Fortran-ordered against C-ordered Adam
-                    # state, +2.5 ms per MLP-GAN step (issue 5).
+                    # state, +2.5 ms per MLP-GAN step (benchmarks/README.md, workload (a)).
                     buf = B.array_module(g.data).empty_like(node.data, dtype=g.data.dtype)
                     buf[...] = g.data
                     g_keep = Tensor._make(buf, False, None)

@@ -3,10 +3,12 @@
 Every other module asks this one for the array namespace (``xp()``), for the
 default float dtype and for random numbers, instead of importing numpy or cupy
 itself.  NumPy is the default; CuPy is selected by ``set_backend("cupy")`` or
-the environment variable ``TINYGAN_BACKEND=cupy``.  The test-only stand-in
-(``"standin"``, see :mod:`tinygan.testing.standin`) behaves like CuPy without a
-GPU: its arrays refuse implicit conversion to NumPy, so a test run on it proves
-that the engine makes no hidden host round-trips.
+the environment variable ``TINYGAN_BACKEND=cupy``.
+
+Other array libraries join through :func:`register_backend`: the package's test
+utilities register their CuPy stand-in (``"standin"``) that way when
+``tinygan.testing`` is imported, so this module, the bottom layer, names
+nothing above it.
 """
 from __future__ import annotations
 
@@ -19,7 +21,8 @@ __all__ = [
     "set_backend", "get_backend", "xp", "array_module", "to_numpy", "to_device",
     "default_dtype", "set_default_dtype", "default_dtype_as", "manual_seed", "rng",
     "get_rng_state", "set_rng_state", "as_strided", "scatter_add", "is_array",
-    "BackendError", "tune_host_allocator", "set_num_threads",
+    "BackendError", "tune_host_allocator", "set_num_threads", "register_backend",
+    "available_backends",
 ]
 
 
@@ -27,8 +30,31 @@ class BackendError(RuntimeError):
     """Raised when a backend is unknown or cannot be used on this machine."""
 
 
-_BACKENDS = ("numpy", "cupy", "standin")
 _state = {"name": "numpy", "module": numpy, "dtype": numpy.float32, "rng": {}}
+# name -> (array module, its ndarray type); numpy and cupy are built in (cupy loaded lazily)
+_REGISTERED = {}
+
+
+def register_backend(name: str, module, array_type) -> None:
+    """Make ``module`` selectable as ``set_backend(name)``.
+
+    ``module`` offers the NumPy-compatible namespace the engine uses (``zeros``,
+    ``exp``, ``random.default_rng``, ``lib.stride_tricks.as_strided``,
+    ``scatter_add`` ...); ``array_type`` is its array class, by which
+    :func:`array_module` recognises its arrays.
+    """
+    name = str(name).lower()
+    if name in ("numpy", "cupy"):
+        raise BackendError(f"register_backend: {name!r} is built in")
+    _REGISTERED[name] = (module, array_type)
+    if _PENDING[0] == name:  # TINYGAN_BACKEND named it before it registered
+        _PENDING[0] = None
+        set_backend(name)
+
+
+def available_backends() -> tuple:
+    """Names :func:`set_backend` accepts (cupy only works where CuPy and a GPU are)."""
+    return ("numpy", "cupy") + tuple(_REGISTERED)
 
 
 def _load(name: str):
@@ -51,10 +77,12 @@ def _load(name: str):
         if count < 1:
             raise BackendError("backend 'cupy' was requested but no CUDA GPU is visible.")
         return cupy
-    if name == "standin":
-        from .testing import standin
-        return standin
-    raise BackendError(f"unknown backend {name!r}; choose one of {', '.join(_BACKENDS)}")
+    if name in _REGISTERED:
+        return _REGISTERED[name][0]
+    hint = " (the test stand-in registers itself on `import tinygan.testing`)" \
+        if name == "standin" else ""
+    raise BackendError(f"unknown backend {name!r}; choose one of "
+                       f"{', '.join(available_backends())}{hint}")
 
 
 def set_backend(name: str) -> None:
@@ -75,13 +103,13 @@ def xp():
 
 
 def _kind(a):
-    """'numpy', 'cupy', 'standin' or None for what is not an array of a backend."""
+    """The backend name owning array ``a``, or None for what is not an array of a backend."""
     if isinstance(a, numpy.ndarray):
         return "numpy"
-    mod = type(a).__module__
-    if mod == "tinygan.testing.standin" and type(a).__name__ == "ndarray":
-        return "standin"
-    if mod.startswith("cupy") and type(a).__name__ == "ndarray":
+    for name, (_, array_type) in _REGISTERED.items():
+        if isinstance(a, array_type):
+            return name
+    if type(a).__module__.startswith("cupy") and type(a).__name__ == "ndarray":
         return "cupy"
     return None
 
@@ -92,9 +120,8 @@ def array_module(a):
     if kind == "cupy":
         import cupy
         return cupy
-    if kind == "standin":
-        from .testing import standin
-        return standin
+    if kind in _REGISTERED:
+        return _REGISTERED[kind][0]
     return numpy
 
 
@@ -153,20 +180,19 @@ def manual_seed(seed: int) -> None:
 
 
 def _make_rng(name, module, seed):
-    if name == "numpy":
-        return numpy.random.default_rng(seed)
-    if name == "standin":
-        return module.random.default_rng(seed)
-    # CuPy's legacy RandomState offers normal/uniform/permutation with dtype control.
-    return module.random.RandomState(seed)
+    if name == "cupy":
+        # CuPy's legacy RandomState offers normal/uniform/permutation with dtype control.
+        return module.random.RandomState(seed)
+    return module.random.default_rng(seed)  # NumPy's Generator API (numpy, registered ones)
 
 
 def rng():
     """The seeded random generator of the active backend.
 
     The NumPy generator is ``numpy.random.Generator``; the CuPy one is
-    ``cupy.random.RandomState``.  Use the backend-neutral helpers in
-    :mod:`tinygan.random` rather than calling this directly.
+    ``cupy.random.RandomState``.  Use the backend-neutral helpers below
+    (:func:`randn`, :func:`rand`, :func:`randint`, :func:`permutation`) rather
+    than calling this directly.
     """
     name = _state["name"]
     gens = _state["rng"]
@@ -183,7 +209,7 @@ def get_rng_state() -> dict:
     """JSON-able state of the NumPy generator (checkpoints store it for exact resume)."""
     name = _state["name"]
     gen = rng()
-    if name in ("numpy", "standin"):
+    if hasattr(gen, "bit_generator"):  # numpy and registered NumPy-like backends
         return {"backend": name, "bit_generator": _jsonable(gen.bit_generator.state)}
     return {"backend": name, "seed": _state.get("seed")}
 
@@ -231,9 +257,13 @@ def scatter_add(target, index, values) -> None:
         mod.scatter_add(target, index, values)
 
 
-# Honour TINYGAN_BACKEND at import time.
-_env = os.environ.get("TINYGAN_BACKEND")
-if _env:
+# Honour TINYGAN_BACKEND at import time; a registered backend's name (the stand-in)
+# takes effect when it registers.
+_env = os.environ.get("TINYGAN_BACKEND", "").lower()
+_PENDING = [None]
+if _env == "standin":
+    _PENDING[0] = _env
+elif _env:
     set_backend(_env)
 
 
@@ -289,8 +319,8 @@ def tune_host_allocator() -> bool:
     block above a few MiB with a fresh ``mmap()`` and hands it back with
     ``munmap()`` on free, so every step touches brand-new pages and takes one
     page fault per 4 KiB page.  Measured for the DCGAN 28×28 step at batch
-    128 (issue 5): about 17,000 faults and 125 ms of kernel time per step, a
-    quarter of the step; with this setting the blocks stay in the heap and are
+    128 (``benchmarks/bench_steps.py``, workload b128): about 17,000 faults and
+    125 ms of kernel time per step, a quarter of the step; with this setting the blocks stay in the heap and are
     reused, CPU time per step fell from 462 to 350 ms (198 → 166 ms at batch 64).
     The price: memory freed by the process is kept for reuse rather than given
     back to the OS, so the resident size stays at the peak reached so far.
@@ -330,32 +360,17 @@ def set_num_threads(n: int) -> bool:
     every core by default.  On a shared or loaded machine its idle threads
     spin-wait for a core the OS has given to someone else, and small matrix
     products then run 5–80× slower than on one thread (measured on a 2-core
-    host, issue 5); ``set_num_threads(1)`` avoids that.  The limit is applied at
-    once, process-wide, and stays until the next call.
+    host; benchmarks/README.md, "Thread pools under load"); ``set_num_threads(1)``
+    avoids that.  The limit is applied at once, process-wide, and stays until the
+    next call.
 
-    Uses threadpoolctl (``pip install threadpoolctl``), which reaches the BLAS
-    already loaded by NumPy.  Without it, only the environment variables
-    ``OPENBLAS_NUM_THREADS``/``OMP_NUM_THREADS``/``MKL_NUM_THREADS`` are set,
-    which libraries loaded *later* honour, and a warning says so; returns False
-    then, True when a running pool was limited.  The GPU backend is unaffected.
+    Uses threadpoolctl (a dependency), which reaches the BLAS already loaded by
+    NumPy; returns True.  The GPU backend is unaffected.
     """
-    try:
-        n = int(n)
-    except (TypeError, ValueError):
-        raise ValueError(f"set_num_threads: n must be a positive integer, got {n!r}") from None
-    if n < 1:
-        raise ValueError(f"set_num_threads: n must be a positive integer, got {n}")
-    try:
-        import threadpoolctl
-    except ImportError:
-        for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ[var] = str(n)
-        import warnings
-        warnings.warn("set_num_threads: threadpoolctl is not installed, so the BLAS pool that "
-                      "NumPy has already started cannot be resized; install it with "
-                      "`pip install threadpoolctl` (or set OPENBLAS_NUM_THREADS before "
-                      "starting Python)", RuntimeWarning, stacklevel=2)
-        return False
+    import threadpoolctl
+
+    from ._validate import positive_int
+    n = positive_int(n, "n", "set_num_threads")
     if _THREAD_LIMITER[0] is not None:
         _THREAD_LIMITER[0].restore_original_limits()
     _THREAD_LIMITER[0] = threadpoolctl.threadpool_limits(limits=n)

@@ -11,9 +11,12 @@ exit with status 2; a diverged run (NaN/inf loss) exits with status 1.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
-from .gan.config import DATASETS, MODELS, ConfigError, TrainConfig, describe_defaults
+from ._validate import betas_problem, is_positive_int
+from .gan.config import (ARCHS, BACKENDS, DATASETS, MODELS, OPTIMIZERS, ConfigError, TrainConfig,
+                         describe_defaults)
 
 EXIT_BAD_OPTION, EXIT_DIVERGED = 2, 1
 
@@ -36,23 +39,23 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _number(kind, allow_zero: bool, what: str):
-    """An argparse type: a finite ``kind`` (int or float) > 0, or >= 0 with ``allow_zero``."""
+def _number(kind, ok, what: str):
+    """An argparse type: a ``kind`` (int or float) for which ``ok(value)`` holds."""
     def parse(text):
         try:
             value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-        if not (value >= 0 if allow_zero else value > 0) or value == float("inf"):
+        if not ok(value):
             raise argparse.ArgumentTypeError(f"must be {what}, got {text}")
         return value
     return parse
 
 
-_positive_int = _number(int, False, "a positive integer")
-_non_negative_int = _number(int, True, "an integer >= 0")
-_positive_float = _number(float, False, "a positive number")
-_non_negative_float = _number(float, True, "a number >= 0")
+_positive_int = _number(int, is_positive_int, "a positive integer")
+_non_negative_int = _number(int, lambda v: v >= 0, "an integer >= 0")
+_positive_float = _number(float, lambda v: 0 < v < math.inf, "a positive number")
+_non_negative_float = _number(float, lambda v: 0 <= v < math.inf, "a number >= 0")
 
 
 def _int_list(text):
@@ -61,7 +64,7 @@ def _int_list(text):
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected comma-separated widths like 512,512,512, "
                                          f"got {text!r}") from None
-    if not values or min(values) <= 0:
+    if not values or not all(map(is_positive_int, values)):
         raise argparse.ArgumentTypeError(f"widths must be positive integers, got {text!r}")
     return values
 
@@ -71,7 +74,7 @@ def _betas(text):
         values = tuple(float(v) for v in text.split(","))
     except ValueError:
         values = ()
-    if len(values) != 2 or not all(0 <= b < 1 for b in values):
+    if betas_problem(values) is not None:
         raise argparse.ArgumentTypeError(f"expected two numbers in [0, 1) like 0.5,0.999, "
                                          f"got {text!r}")
     return values
@@ -87,6 +90,8 @@ def _add_train_options(p: argparse.ArgumentParser, model: str) -> None:
                         "$TINYGAN_DATA or ~/.cache/tinygan)")
     p.add_argument("--download", action="store_true",
                    help="download missing MNIST/Fashion-MNIST files (checksums verified)")
+    p.add_argument("--download-timeout", metavar="SECONDS", type=_positive_float, default=None,
+                   help="overall deadline of --download, all mirrors included (default: 60)")
     length = p.add_mutually_exclusive_group()
     length.add_argument("--steps", type=_positive_int, default=None,
                         help=f"generator iterations (default: {d['steps']})")
@@ -94,7 +99,7 @@ def _add_train_options(p: argparse.ArgumentParser, model: str) -> None:
                         help="length in passes of D over the training images (images only)")
     p.add_argument("--batch-size", type=_positive_int, default=None,
                    help=f"minibatch size m (default: {d['batch_size']})")
-    p.add_argument("--optimizer", choices=("sgd", "adam", "rmsprop"), default=None,
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default=None,
                    help=f"optimiser of both networks (default: {d['optimizer']})")
     p.add_argument("--lr", type=_positive_float, default=None,
                    help=f"learning rate (default: {d['lr']})")
@@ -126,7 +131,7 @@ def _add_train_options(p: argparse.ArgumentParser, model: str) -> None:
         p.add_argument("--gp-lambda", type=_non_negative_float, default=None,
                        help=f"gradient-penalty weight λ (default: {d['gp_lambda']}: the "
                             "paper's 10 for images, 0.1 as in Gulrajani's 2-D toy script)")
-    p.add_argument("--arch", choices=("mlp", "dcgan"), default=None,
+    p.add_argument("--arch", choices=ARCHS, default=None,
                    help=f"network family (default: {d['arch']})")
     p.add_argument("--hidden", type=_int_list, default=None,
                    help=f"MLP hidden widths (default: {','.join(map(str, (512, 512, 512)))} "
@@ -137,12 +142,12 @@ def _add_train_options(p: argparse.ArgumentParser, model: str) -> None:
                    help="DCGAN generator base width (default: 64)")
     p.add_argument("--ndf", type=_positive_int, default=None,
                    help="DCGAN discriminator base width (default: 64)")
-    p.add_argument("--seed", type=int, default=None, help="random seed (default: 0)")
+    p.add_argument("--seed", type=_non_negative_int, default=None, help="random seed (default: 0)")
     p.add_argument("--threads", type=_positive_int, default=None, metavar="N",
                    help="CPU threads of the BLAS/OpenMP pools (default: all cores). On a busy "
                         "or shared machine 1 is often faster: idle BLAS threads spin-wait "
                         "for a core (needs threadpoolctl to resize NumPy's running pool)")
-    p.add_argument("--backend", choices=("numpy", "cupy"), default=None,
+    p.add_argument("--backend", choices=BACKENDS, default=None,
                    help="array library (default: numpy; cupy needs an NVIDIA GPU)")
     p.add_argument("--out", default=None,
                    help="run folder (default: runs/MODEL-DATA)")
@@ -180,8 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("checkpoint", help="checkpoint.npz of a run (or its folder)")
     sample.add_argument("-n", type=_positive_int, default=64, help="number of samples (default 64)")
     sample.add_argument("--out", required=True, help="output file: .png (grid/scatter) or .npy")
-    sample.add_argument("--seed", type=int, default=0, help="noise seed (default: 0)")
-    sample.add_argument("--backend", choices=("numpy", "cupy"), default="numpy",
+    sample.add_argument("--seed", type=_non_negative_int, default=0, help="noise seed (default: 0)")
+    sample.add_argument("--backend", choices=BACKENDS, default="numpy",
                         help="array library (default: numpy)")
     demo = sub.add_parser("demo", help="train the GAN family on built-in data (a few minutes)")
     demo.add_argument("--out", default="tinygan-demo", help="output folder (default: tinygan-demo)")
@@ -189,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-_NOT_CONFIG = ("command", "model", "resume", "threads")  # threads: a runtime setting
+_NOT_CONFIG = ("command", "model", "resume")
 
 
 def config_from_args(args) -> TrainConfig:
@@ -208,9 +213,6 @@ def config_from_args(args) -> TrainConfig:
 
 def _cmd_train(args) -> int:
     from .gan.train import train
-    if getattr(args, "threads", None) is not None:
-        from .backend import set_num_threads
-        set_num_threads(args.threads)
     cfg = config_from_args(args)
     summary = train(cfg, resume=args.resume)
     print(f"done: {summary['steps']} steps; run folder {summary['out']}")
@@ -223,7 +225,7 @@ def _cmd_train(args) -> int:
 
 
 def _cmd_sample(args) -> int:
-    from .gan.train import sample_to_file
+    from .gan.sample import sample_to_file
     path = sample_to_file(args.checkpoint, args.n, args.out, seed=args.seed, backend=args.backend)
     print(f"wrote {args.n} samples to {path}")
     return 0
@@ -238,7 +240,7 @@ def _cmd_demo(args) -> int:
 def main(argv=None) -> int:
     """Entry point of the ``tinygan`` script; returns the exit status."""
     from .backend import BackendError
-    from .gan.train import TrainingDiverged
+    from .gan.run import RunInterrupted, TrainingDiverged
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -250,6 +252,17 @@ def main(argv=None) -> int:
     except TrainingDiverged as exc:
         print(f"tinygan: {exc}", file=sys.stderr)
         return EXIT_DIVERGED
+    except MemoryError:
+        print("tinygan: error: not enough memory for this run; lower --batch-size, --hidden, "
+              "--z-dim or --ngf/--ndf", file=sys.stderr)
+        return EXIT_BAD_OPTION
+    except OSError as exc:  # the file system said no: disk full, permissions, a vanished file
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"tinygan: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_BAD_OPTION
+    except RunInterrupted as exc:
+        print(f"tinygan: {exc}", file=sys.stderr)
+        return 130
     except KeyboardInterrupt:
         print("tinygan: interrupted; the last checkpoint is kept (continue with --resume)",
               file=sys.stderr)

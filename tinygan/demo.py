@@ -2,8 +2,8 @@
 
 Trains GAN, instance-noise GAN, WGAN and WGAN-GP on ``ring8`` (8 Gaussians on
 a circle, the VEEGAN/PacGAN benchmark), and DCGAN briefly on digits when the
-MNIST files are at hand (``$TINYGAN_DATA``, ``../shared/data/mnist`` or
-``shared/data/mnist``; nothing is downloaded).  Each model gets a run folder
+MNIST files are at hand (``tinygan.data.find_mnist_dir``: ``$TINYGAN_DATA``,
+``../shared/data/mnist``, the download cache; nothing is downloaded).  Each model gets a run folder
 (config, metrics, checkpoint, samples, figures); the demo adds one comparison
 figure and ``summary.md`` / ``summary.json`` with the mode metrics.
 
@@ -39,16 +39,8 @@ _DCGAN_STEPS = 1500
 
 def find_mnist():
     """A folder holding the MNIST training IDX files, or None (the demo never downloads)."""
-    candidates = [os.environ.get("TINYGAN_DATA"),
-                  os.path.join(os.environ.get("TINYGAN_DATA") or "", "mnist"),
-                  os.path.join("..", "shared", "data", "mnist"),
-                  os.path.join("shared", "data", "mnist"),
-                  os.path.join(os.path.dirname(__file__), "..", "..", "shared", "data", "mnist")]
-    for folder in candidates:
-        if folder and any(os.path.exists(os.path.join(folder, "train-images-idx3-ubyte" + ext))
-                          for ext in ("", ".gz")):
-            return os.path.abspath(folder)
-    return None
+    from .data.mnist import find_mnist_dir
+    return find_mnist_dir()
 
 
 def _comparison_figure(results, path):
@@ -82,9 +74,17 @@ def run_demo(out_dir: str = "tinygan-demo", quick: bool = False, log=print) -> d
 
     ``quick=True`` runs a few steps of each (a smoke test, seconds not minutes).
     """
-    from .gan.config import make_config
+    from .gan.config import ConfigError, make_config
     from .gan.train import train
-    os.makedirs(out_dir, exist_ok=True)
+    if not out_dir:
+        raise ConfigError("--out must name a folder, got an empty string")
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise ConfigError(f"--out {out_dir} is a file, not a folder")
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"--out {out_dir}: cannot create the folder ({exc.strerror})") \
+            from None
     results, started = {}, time.perf_counter()
     runs = dict(DEMO_RUNS)
     for name, (model, options, steps) in runs.items():

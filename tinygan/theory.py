@@ -8,6 +8,13 @@ equation of ``../shared/MATH.md`` it implements.
 Conventions: a density is passed as its values on a grid ``x`` (a 1-D,
 increasing array); integrals are ``∫ f(x) dx ≈ trapezoid(f, x)``.  Where a
 density is zero we use the convention 0 · log 0 = 0 (the integrand's limit).
+
+This module is the one home of the quadrature behind KL, JSD and W1 (:func:`kl`,
+:func:`jsd`, :func:`jsd_integrand`, :func:`cdf_on_grid`, :func:`wasserstein1_quadrature`)
+and of W1 between equal-size samples (:func:`wasserstein1_samples_1d`):
+:mod:`tinygan.metrics.distance` checks and normalises its inputs (samples, KDEs,
+histograms, callables) and calls these.  It imports nothing of tinygan, so metrics
+may import it and not the other way round.
 """
 from __future__ import annotations
 
@@ -19,7 +26,8 @@ __all__ = [
     "LOG2", "LOG4", "grid", "integrate", "gaussian_pdf", "uniform_pdf", "mixture_pdf",
     "Density1D", "gaussian", "mixture", "optimal_discriminator", "value_at",
     "value_at_optimum", "virtual_training_criterion", "kl", "jsd", "jsd_entropy_form",
-    "wasserstein1_quadrature", "wasserstein1_samples_1d", "sliced_wasserstein",
+    "jsd_integrand", "cdf_on_grid", "wasserstein1_quadrature", "wasserstein1_samples_1d",
+    "sliced_wasserstein",
     "jsd_segments", "wasserstein_segments", "segment_samples", "noisy_segment_pdf_x",
     "noisy_jsd_segments", "noisy_jsd_segments_2d", "jsd_small_shift", "saturating_grad_logit",
     "nonsaturating_grad_logit", "saturating_grad_d", "nonsaturating_grad_d", "rankdata",
@@ -28,6 +36,8 @@ __all__ = [
 
 LOG2 = math.log(2.0)
 LOG4 = math.log(4.0)
+
+_trapezoid = getattr(np, "trapezoid", None) or np.trapz  # numpy 2 renamed trapz; setup.cfg: ≥ 1.22
 
 
 # ---------------------------------------------------------------- quadrature
@@ -43,7 +53,7 @@ def integrate(f, x) -> float:
     f, x = np.asarray(f, dtype=np.float64), np.asarray(x, dtype=np.float64)
     if f.shape != x.shape:
         raise ValueError(f"integrate: integrand shape {f.shape} != grid shape {x.shape}")
-    return float(np.trapezoid(f, x))
+    return float(_trapezoid(f, x))
 
 
 def _xlogy(a, b):
@@ -172,9 +182,19 @@ def jsd(p, q, x) -> float:
 
     In nats: 0 ≤ JSD ≤ log 2, with log 2 exactly when the supports are disjoint.
     """
+    return integrate(jsd_integrand(p, q), x)
+
+
+def jsd_integrand(p, q):
+    """½ p log(p/M) + ½ q log(q/M), M = (p + q)/2, pointwise (0 · log 0 = 0).
+
+    Integrated on a grid it is :func:`jsd`; summed over histogram masses it is the
+    discrete JSD (``tinygan.metrics.jsd_1d(method="hist")``).  M > 0 wherever p > 0
+    or q > 0, so every log is finite.
+    """
     p, q = np.asarray(p, dtype=np.float64), np.asarray(q, dtype=np.float64)
     m = 0.5 * (p + q)
-    return 0.5 * kl(p, m, x) + 0.5 * kl(q, m, x)
+    return 0.5 * (_xlogy(p, p) - _xlogy(p, m)) + 0.5 * (_xlogy(q, q) - _xlogy(q, m))
 
 
 def jsd_entropy_form(p, q, x) -> float:
@@ -188,10 +208,13 @@ def jsd_entropy_form(p, q, x) -> float:
 # ---------------------------------------------------------------- §4 Wasserstein-1
 def wasserstein1_quadrature(p, q, x) -> float:
     """W(p, q) = ∫ |F_p(x) − F_q(x)| dx for 1-D densities (MATH.md §4; the 1-D closed form)."""
-    p, q, x = (np.asarray(a, dtype=np.float64) for a in (p, q, x))
-    dx = np.diff(x)
-    cdf = lambda f: np.concatenate([[0.0], np.cumsum(0.5 * (f[1:] + f[:-1]) * dx)])  # noqa
-    return integrate(np.abs(cdf(p) - cdf(q)), x)
+    return integrate(np.abs(cdf_on_grid(p, x) - cdf_on_grid(q, x)), x)
+
+
+def cdf_on_grid(f, x) -> np.ndarray:
+    """F(x_i) = ∫_{x_0}^{x_i} f dx by the cumulative trapezoidal rule (F(x_0) = 0)."""
+    f, x = np.asarray(f, dtype=np.float64), np.asarray(x, dtype=np.float64)
+    return np.concatenate([[0.0], np.cumsum(0.5 * (f[1:] + f[:-1]) * np.diff(x))])
 
 
 def wasserstein1_samples_1d(a, b) -> float:
@@ -274,9 +297,7 @@ def noisy_jsd_segments_2d(theta: float, sigma: float, n: int = 801, width: float
     h = phi(ys / sigma) - phi((ys - 1.0) / sigma)
     p = gaussian_pdf(xs, 0.0, sigma)[:, None] * h[None, :]
     q = gaussian_pdf(xs, theta, sigma)[:, None] * h[None, :]
-    m = 0.5 * (p + q)
-    f = 0.5 * (_xlogy(p, p) - _xlogy(p, m)) + 0.5 * (_xlogy(q, q) - _xlogy(q, m))
-    return float(np.trapezoid(np.trapezoid(f, ys, axis=1), xs))
+    return float(_trapezoid(_trapezoid(jsd_integrand(p, q), ys, axis=1), xs))
 
 
 def jsd_small_shift(theta, sigma: float):

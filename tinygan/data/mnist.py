@@ -18,6 +18,8 @@ import hashlib
 import http.client
 import os
 import socket
+import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -27,7 +29,7 @@ import numpy as np
 from .idx import IDXError, read_idx_images, read_idx_labels
 
 __all__ = ["DataError", "MissingDataError", "DownloadError", "ChecksumError", "DATASETS",
-           "SPLITS", "cache_dir", "find_idx_files", "download", "load_mnist",
+           "SPLITS", "cache_dir", "find_mnist_dir", "find_idx_files", "download", "load_mnist",
            "load_fashion_mnist", "to_unit_range", "file_checksum"]
 
 SPLITS = {
@@ -80,6 +82,38 @@ def cache_dir() -> Path:
     """``$TINYGAN_DATA`` if set, else ``~/.cache/tinygan``."""
     env = os.environ.get("TINYGAN_DATA")
     return Path(env).expanduser() if env else Path.home() / ".cache" / "tinygan"
+
+
+def _has_split(folder, split: str = "train") -> bool:
+    try:
+        find_idx_files(folder, split)
+    except MissingDataError:
+        return False
+    return True
+
+
+def find_mnist_dir(folder=None):
+    """An MNIST folder already on disk (absolute path), or None; nothing is downloaded.
+
+    With ``folder`` given: that folder if it holds the training IDX files, else None.
+    Otherwise the first that does of ``$TINYGAN_DATA``, ``../shared/data/mnist`` and
+    ``shared/data/mnist`` relative to the working directory, ``../shared/data/mnist``
+    next to the repository holding this package, and the download cache
+    (:func:`cache_dir` ``/ "mnist"``).  The demos, ``tinygan demo`` and the tests
+    all look here, so they find the same files.
+    """
+    if folder is not None:
+        return os.path.abspath(os.path.expanduser(folder)) if _has_split(folder) else None
+    repo = Path(__file__).resolve().parents[2]  # tinygan/data/mnist.py -> the repository
+    candidates = [os.environ.get("TINYGAN_DATA"),
+                  os.path.join("..", "shared", "data", "mnist"),
+                  os.path.join("shared", "data", "mnist"),
+                  repo.parent / "shared" / "data" / "mnist",
+                  cache_dir() / "mnist"]
+    for candidate in candidates:
+        if candidate and _has_split(candidate):
+            return os.path.abspath(os.path.expanduser(candidate))
+    return None
 
 
 def _dataset_info(dataset: str) -> dict:
@@ -141,20 +175,61 @@ def _verify(path: Path, expected: str | None) -> None:
                             f"corrupted download or a wrong mirror)")
 
 
-def _fetch(url: str, target: Path, timeout: float) -> None:
+class DeadlineExceeded(DownloadError):
+    """The overall ``deadline`` of :func:`download` passed."""
+
+
+def _fetch(url: str, target: Path, timeout: float, deadline_at: float, progress) -> None:
+    """Stream ``url`` into ``target``; every socket wait is bounded by ``timeout`` and by
+    what is left until ``deadline_at`` (a server that accepts and then trickles or stalls
+    cannot hold the download longer than the deadline)."""
     part = target.with_name(target.name + ".part")
+
+    def left():
+        remaining = deadline_at - time.monotonic()
+        if remaining <= 0:
+            raise DeadlineExceeded(f"{url}: the deadline passed")
+        return remaining
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response, open(part, "wb") as f:
-            for block in iter(lambda: response.read(1 << 20), b""):
-                f.write(block)
+        with urllib.request.urlopen(url, timeout=min(timeout, left())) as response, \
+                open(part, "wb") as f:
+            total = response.headers.get("Content-Length")
+            from tqdm.auto import tqdm
+            with tqdm(total=int(total) if total and total.isdigit() else None, unit="B",
+                      unit_scale=True, desc=target.name, disable=not progress,
+                      leave=False) as bar:
+                while True:
+                    sock = getattr(getattr(response, "fp", None), "raw", None)
+                    sock = getattr(sock, "_sock", None)
+                    if sock is not None:
+                        sock.settimeout(min(timeout, left()))
+                    block = response.read1(1 << 16)  # what has arrived: never waits for more
+                    if not block:
+                        break
+                    f.write(block)
+                    bar.update(len(block))
+                    left()
         os.replace(part, target)
     finally:
         part.unlink(missing_ok=True)
 
 
+def _deadline_error(name, deadline, mirrors) -> DownloadError:
+    return DownloadError(f"could not download {name} within the {deadline:g} s deadline "
+                         f"(mirrors tried: {', '.join(mirrors)}); raise it with "
+                         f"--download-timeout, or copy the IDX files into a folder and pass "
+                         f"--data-dir")
+
+
 def download(dataset: str = "mnist", dest=None, base_url=None, checksums=None,
-             timeout: float = 30.0, splits=("train", "test")) -> Path:
+             timeout: float = 30.0, splits=("train", "test"), deadline: float = 60.0,
+             progress=None) -> Path:
     """Fetch the IDX files of ``dataset`` into ``dest`` (default: the cache) and verify them.
+
+    ``deadline``: seconds for the whole download, every mirror and file included
+    (``timeout`` bounds each single wait for the server); past it the download
+    stops with one :class:`DownloadError` naming the mirrors tried.
+    ``progress``: a byte-count progress bar (default: only on a terminal).
 
     ``base_url`` (one URL or a list) replaces the dataset's mirrors;
     ``checksums`` (file name → MD5 or SHA-256 hex digest) replaces the table of
@@ -170,6 +245,9 @@ def download(dataset: str = "mnist", dest=None, base_url=None, checksums=None,
     table = {} if checksums is False else (info["checksums"] if checksums is None
                                            else dict(checksums))
     names = [stem + ".gz" for split in splits for stem in _check_split(split)]
+    if progress is None:
+        progress = sys.stderr.isatty()
+    deadline_at = time.monotonic() + float(deadline)
     for name in names:
         target, expected = dest / name, table.get(name)
         if checksums is not False and expected is None:
@@ -185,15 +263,19 @@ def download(dataset: str = "mnist", dest=None, base_url=None, checksums=None,
         for mirror in mirrors:
             url = mirror.rstrip("/") + "/" + name
             try:
-                _fetch(url, target, timeout)
+                _fetch(url, target, timeout, deadline_at, progress)
                 _verify(target, expected)
                 break
+            except DeadlineExceeded:
+                raise _deadline_error(name, deadline, mirrors) from None
             except ChecksumError as exc:
                 errors.append(exc)
             except urllib.error.HTTPError as exc:  # the server answered, without the file
                 errors.append(DownloadError(f"{url}: HTTP {exc.code} {exc.reason}"))
             except (urllib.error.URLError, http.client.HTTPException, socket.timeout,
                     ConnectionError, TimeoutError) as exc:
+                if time.monotonic() >= deadline_at - 0.05:  # that wait used up the deadline
+                    raise _deadline_error(name, deadline, mirrors) from None
                 unreachable = True
                 errors.append(DownloadError(f"{url}: {getattr(exc, 'reason', exc)}"))
         else:
@@ -202,7 +284,7 @@ def download(dataset: str = "mnist", dest=None, base_url=None, checksums=None,
             detail = "; ".join(str(e) for e in errors)
             hint = (" — are you offline? Copy the four IDX files into a folder and pass it as "
                     "data_dir (--data-dir) instead") if unreachable else ""
-            raise kind(f"could not download {name}: {detail}{hint}")
+            raise kind(f"could not download {name} from {', '.join(mirrors)}: {detail}{hint}")
     return dest
 
 
@@ -217,7 +299,7 @@ def to_unit_range(images_uint8) -> np.ndarray:
 
 def load_mnist(data_dir=None, split: str = "train", download: bool = False,
                dataset: str = "mnist", base_url=None, checksums=None,
-               timeout: float = 30.0):
+               timeout: float = 30.0, deadline: float = 60.0):
     """Images (N, 1, 28, 28) float32 in [−1, 1] and labels (N,) int64 of ``split``.
 
     ``data_dir`` defaults to the cache folder of ``dataset`` ("mnist" or
@@ -236,7 +318,7 @@ def load_mnist(data_dir=None, split: str = "train", download: bool = False,
         if not download:
             raise
         _download(info_name, folder, base_url=base_url, checksums=checksums,
-                              timeout=timeout, splits=(split,))
+                  timeout=timeout, splits=(split,), deadline=deadline)
         img_path, lbl_path = find_idx_files(folder, split)
     try:
         images = read_idx_images(img_path)

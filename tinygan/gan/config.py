@@ -27,6 +27,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Optional
 
+from .._validate import betas_problem, is_positive_int
+
 MODELS = ("gan", "dcgan", "wgan", "wgan-gp")
 TOY_DATA = ("ring8", "grid25", "swissroll", "gaussian1d")
 IMAGE_DATA = ("mnist", "fashion-mnist")
@@ -78,10 +80,15 @@ class TrainConfig:
     n_samples: Optional[int] = None       # rows of samples.npy
     progress: Optional[bool] = None       # None: a bar only on a terminal
     figures: bool = True                  # PNGs in the run folder (tests switch them off)
+    threads: Optional[int] = None         # CPU threads of BLAS/OpenMP (None: the library's)
+    download_timeout: float = 60.0        # --download: overall deadline in seconds
+    history: list = field(default_factory=list)  # changed on resume: {resumed_at, lr: [old, new]}
+    data_shape: Optional[list] = None     # (C, H, W) or (dim,): set by the run from its data
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
+        d.pop("extra", None)  # the command line's bookkeeping, not a setting of the run
         for key in ("betas", "hidden"):
             if d[key] is not None:
                 d[key] = list(d[key])
@@ -89,7 +96,9 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
-        known = {f.name for f in dataclasses.fields(cls)}
+        if not isinstance(d, dict):
+            raise ConfigError(f"a run's config must be a JSON object, got {type(d).__name__}")
+        known = {f.name for f in dataclasses.fields(cls)} - {"extra"}
         d = {k: v for k, v in d.items() if k in known}
         for key in ("betas", "hidden"):
             if d.get(key) is not None:
@@ -165,11 +174,13 @@ def make_config(model: str, **options) -> TrainConfig:
     if unknown:
         raise ConfigError(f"unknown option(s): {', '.join(unknown)}")
     cfg = TrainConfig(model=model, **options)
+    cfg.extra = {"explicit": sorted(options)}  # what the caller set (applicability, resume)
     return resolve(cfg)
 
 
 def resolve(cfg: TrainConfig) -> TrainConfig:
-    """Fill the ``None`` fields from the defaults, then validate."""
+    """A copy of ``cfg`` with the ``None`` fields filled from the defaults, validated."""
+    cfg = dataclasses.replace(cfg, extra=dict(cfg.extra))
     if cfg.model not in MODELS:
         raise ConfigError(f"unknown model {cfg.model!r}; choose one of {', '.join(MODELS)}")
     if cfg.data is None:
@@ -195,10 +206,68 @@ def _positive(cfg, name, kind=int, allow_none=False):
     v = getattr(cfg, name)
     if v is None and allow_none:
         return
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0 \
-            or (kind is int and int(v) != v):
-        what = "a positive integer" if kind is int else "a positive number"
-        raise ConfigError(f"--{name.replace('_', '-')} must be {what}, got {v!r}")
+    flag = f"--{name.replace('_', '-')}"
+    if kind is int:
+        if not is_positive_int(v):
+            raise ConfigError(f"{flag} must be a positive integer, got {v!r}")
+    elif isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0:
+        raise ConfigError(f"{flag} must be a positive number, got {v!r}")
+
+
+# Sizes beyond these cannot be allocated on any machine this runs on (a 2**31-wide layer
+# is 16 GiB of float32 weights alone); refusing them names the option instead of failing
+# inside NumPy with a MemoryError.
+SIZE_CEILING = {"batch_size": 1 << 20, "z_dim": 1 << 16, "ngf": 1 << 12, "ndf": 1 << 12,
+                "n_samples": 1 << 24, "hidden": 1 << 16, "steps": 1 << 40, "threads": 1 << 10}
+
+# option -> (what it needs, the test): an option the user set that cannot act is refused
+APPLIES = {
+    "momentum": ("--optimizer sgd", lambda c: c.optimizer == "sgd"),
+    "betas": ("--optimizer adam", lambda c: c.optimizer == "adam"),
+    "alpha": ("--optimizer rmsprop", lambda c: c.optimizer == "rmsprop"),
+    "data_dir": ("image data (mnist, fashion-mnist)", lambda c: c.is_image),
+    "download": ("image data (mnist, fashion-mnist)", lambda c: c.is_image),
+    "hidden": ("--arch mlp", lambda c: c.arch == "mlp"),
+    "ngf": ("--arch dcgan", lambda c: c.arch == "dcgan"),
+    "ndf": ("--arch dcgan", lambda c: c.arch == "dcgan"),
+    "k": ("the gan or dcgan model", lambda c: c.model in ("gan", "dcgan")),
+    "saturating": ("the gan or dcgan model", lambda c: c.model in ("gan", "dcgan")),
+    "noise_anneal_steps": ("--instance-noise", lambda c: c.instance_noise > 0),
+    "n_critic": ("the wgan or wgan-gp model", lambda c: c.is_wasserstein),
+    "clip": ("the wgan model", lambda c: c.model == "wgan"),
+    "critic_warmup": ("the wgan model", lambda c: c.model == "wgan"),
+    "gp_lambda": ("the wgan-gp model", lambda c: c.model == "wgan-gp"),
+}
+
+
+def given_options(cfg: TrainConfig) -> list:
+    """The options the user set: the command line's list, or (from Python) the fields away
+    from their dataclass default."""
+    explicit = cfg.extra.get("explicit") if isinstance(cfg.extra, dict) else None
+    if explicit is not None:
+        return list(explicit)
+    fields = TrainConfig.__dataclass_fields__
+    return [f for f in fields if f not in ("extra", "history", "model", "data_shape")
+            and getattr(cfg, f) is not None and getattr(cfg, f) != fields[f].default]
+
+
+def check_applicable(cfg: TrainConfig, given) -> None:
+    """Refuse options that do nothing for this model/data/optimiser (no silent ignoring)."""
+    for name in given:
+        if name in APPLIES and not APPLIES[name][1](cfg):
+            raise ConfigError(f"--{name.replace('_', '-')} applies only to "
+                              f"{APPLIES[name][0]}; this run is {cfg.model} on {cfg.data} with "
+                              f"{cfg.optimizer}" + (f", --arch {cfg.arch}" if cfg.arch else ""))
+
+
+def _ceilings(cfg: TrainConfig) -> None:
+    for name, ceiling in SIZE_CEILING.items():
+        value = getattr(cfg, name)
+        values = value if isinstance(value, tuple) else (value,)
+        if any(v is not None and not isinstance(v, bool) and isinstance(v, (int, float))
+               and v > ceiling for v in values):
+            raise ConfigError(f"--{name.replace('_', '-')} {value!r} is beyond what can be "
+                              f"allocated (at most {ceiling:,})")
 
 
 def validate(cfg: TrainConfig) -> None:
@@ -211,6 +280,11 @@ def validate(cfg: TrainConfig) -> None:
                  "n_samples"):
         _positive(cfg, name)
     _positive(cfg, "steps", allow_none=cfg.epochs is not None)
+    _positive(cfg, "threads", allow_none=True)
+    _positive(cfg, "download_timeout", kind=float)
+    if isinstance(cfg.seed, bool) or not isinstance(cfg.seed, int) or not 0 <= cfg.seed < 2**63:
+        raise ConfigError(f"--seed must be an integer >= 0, got {cfg.seed!r}")
+    _ceilings(cfg)
     _positive(cfg, "epochs", kind=float, allow_none=True)
     _positive(cfg, "noise_anneal_steps", allow_none=True)
     for name in ("lr", "clip"):
@@ -243,9 +317,10 @@ def validate(cfg: TrainConfig) -> None:
                           f"mnist or fashion-mnist, or --arch mlp with another model)")
     if cfg.model == "dcgan" and cfg.arch != "dcgan":
         raise ConfigError("the dcgan model uses --arch dcgan; for an MLP GAN use the gan model")
-    if cfg.hidden is not None and (len(cfg.hidden) == 0 or min(cfg.hidden) <= 0):
+    if cfg.hidden is not None and (len(cfg.hidden) == 0
+                                   or not all(map(is_positive_int, cfg.hidden))):
         raise ConfigError(f"--hidden must list positive widths, got {cfg.hidden!r}")
-    if cfg.betas is not None and (len(cfg.betas) != 2 or not all(0 <= b < 1 for b in cfg.betas)):
+    if cfg.betas is not None and betas_problem(cfg.betas) is not None:
         raise ConfigError(f"--betas must be two numbers in [0, 1), got {cfg.betas!r}")
     if cfg.momentum is not None and not 0 <= cfg.momentum < 1:
         raise ConfigError(f"--momentum must be in [0, 1), got {cfg.momentum!r}")

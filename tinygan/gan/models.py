@@ -15,6 +15,7 @@ sigmoid, the losses in :mod:`tinygan.gan.losses` work from logits.
 from __future__ import annotations
 
 from .. import nn
+from .._validate import positive_int as _positive_int
 from ..nn import init
 
 __all__ = ["MLPGenerator", "MLPDiscriminator", "MLPImageGenerator", "MLPImageDiscriminator",
@@ -31,12 +32,6 @@ def _activation(name: str, who: str) -> nn.Module:
     if name == "tanh":
         return nn.Tanh()
     raise ValueError(f"{who}: unknown activation {name!r}; choose relu, leaky_relu or tanh")
-
-
-def _positive_int(value, name: str, who: str) -> int:
-    if isinstance(value, bool) or int(value) != value or value <= 0:
-        raise ValueError(f"{who}: {name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def _hidden(hidden, who: str) -> tuple:

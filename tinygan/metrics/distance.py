@@ -9,7 +9,9 @@
   the sorted pooled samples — no binning.
 
 Every function takes host arrays (``tinygan.to_numpy`` device arrays first)
-and works in float64.
+and works in float64.  The quadrature itself (KL, JSD, CDFs, W1 of densities on
+a grid, W1 of equal-size samples) is :mod:`tinygan.theory`'s; this module checks
+the inputs, builds the densities (KDE, histogram) and normalises them.
 """
 from __future__ import annotations
 
@@ -17,11 +19,10 @@ import math
 
 import numpy as np
 
+from .. import theory
+
 __all__ = ["jsd_1d", "jsd_from_densities", "kl_from_densities", "wasserstein1_1d",
            "wasserstein1_from_densities", "kde_1d", "silverman_bandwidth"]
-
-_trapezoid = getattr(np, "trapezoid", None) or np.trapz  # numpy ≥ 2 renamed trapz
-
 
 def _samples_1d(x, who, name):
     x = np.asarray(x, dtype=np.float64)
@@ -55,7 +56,7 @@ def _density_on(q, grid):
 
 
 def _normalise(vals, grid, who, name):
-    mass = _trapezoid(vals, grid)
+    mass = theory.integrate(vals, grid)
     if not mass > 0:
         raise ValueError(f"{who}: {name} has no mass on the grid [{grid[0]:.4g}, {grid[-1]:.4g}]")
     return vals / mass
@@ -88,9 +89,7 @@ def kl_from_densities(p, q, grid) -> float:
     grid = _grid(grid, "kl_from_densities")
     p = _normalise(_density_on(p, grid), grid, "kl_from_densities", "p")
     q = _normalise(_density_on(q, grid), grid, "kl_from_densities", "q")
-    with np.errstate(divide="ignore", invalid="ignore"):
-        integrand = np.where(p > 0, p * (np.log(p) - np.log(q)), 0.0)
-    return float(_trapezoid(integrand, grid))
+    return theory.kl(p, q, grid)
 
 
 def jsd_from_densities(p, q, grid) -> float:
@@ -102,22 +101,17 @@ def jsd_from_densities(p, q, grid) -> float:
     grid = _grid(grid, "jsd_from_densities")
     p = _normalise(_density_on(p, grid), grid, "jsd_from_densities", "p")
     q = _normalise(_density_on(q, grid), grid, "jsd_from_densities", "q")
-    m = 0.5 * (p + q)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # where p > 0 also m > 0, so the logs below are finite wherever they are used
-        tp = np.where(p > 0, p * (np.log(p) - np.log(m)), 0.0)
-        tq = np.where(q > 0, q * (np.log(q) - np.log(m)), 0.0)
-    jsd = 0.5 * float(_trapezoid(tp, grid)) + 0.5 * float(_trapezoid(tq, grid))
-    return min(max(jsd, 0.0), math.log(2.0))  # clip quadrature round-off into the valid range
+    return _clip_jsd(theory.jsd(p, q, grid))
+
+
+def _clip_jsd(value: float) -> float:
+    """Round-off (quadrature or summation) can leave JSD a hair outside [0, log 2]."""
+    return min(max(float(value), 0.0), theory.LOG2)
 
 
 def _jsd_discrete(p, q) -> float:
-    p, q = p / p.sum(), q / q.sum()
-    m = 0.5 * (p + q)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        tp = np.where(p > 0, p * np.log(p / m), 0.0)
-        tq = np.where(q > 0, q * np.log(q / m), 0.0)
-    return min(max(0.5 * float(tp.sum() + tq.sum()), 0.0), math.log(2.0))
+    """JSD of two histograms: the pointwise JSD terms of the bin masses, summed."""
+    return _clip_jsd(theory.jsd_integrand(p / p.sum(), q / q.sum()).sum())
 
 
 def jsd_1d(samples_p, q, grid=None, method: str = "kde", bandwidth: float | None = None,
@@ -167,8 +161,7 @@ def jsd_1d(samples_p, q, grid=None, method: str = "kde", bandwidth: float | None
     p_hist = np.histogram(p, bins=grid)[0].astype(np.float64)
     if q_is_density:
         fine = np.linspace(grid[0], grid[-1], 8 * (len(grid) - 1) + 1)
-        vals = _density_on(q, fine)
-        cum = np.concatenate([[0.0], np.cumsum(0.5 * (vals[1:] + vals[:-1]) * np.diff(fine))])
+        cum = theory.cdf_on_grid(_density_on(q, fine), fine)
         q_hist = np.diff(np.interp(grid, fine, cum))
     else:
         q_hist = np.histogram(q_samples, bins=grid)[0].astype(np.float64)
@@ -197,14 +190,13 @@ def wasserstein1_1d(a, b, grid=None) -> float:
             grid = np.linspace(min(a[0], c.min() - 8 * std), max(a[-1], c.max() + 8 * std),
                                20001)
         grid = _grid(grid, who)
-        f_b = _normalise(_density_on(b, grid), grid, who, "b")
-        cdf_b = np.concatenate([[0.0], np.cumsum(0.5 * (f_b[1:] + f_b[:-1]) * np.diff(grid))])
+        cdf_b = theory.cdf_on_grid(_normalise(_density_on(b, grid), grid, who, "b"), grid)
         cdf_a = np.searchsorted(a, grid, side="right") / len(a)
-        return float(_trapezoid(np.abs(cdf_a - cdf_b), grid))
+        return theory.integrate(np.abs(cdf_a - cdf_b), grid)
     b = np.sort(_samples_1d(b, who, "b"))
     if len(a) == len(b):
         # equal sizes: the optimal coupling pairs order statistics
-        return float(np.abs(a - b).mean())
+        return theory.wasserstein1_samples_1d(a, b)
     pooled = np.sort(np.concatenate([a, b]))
     left = pooled[:-1]
     cdf_a = np.searchsorted(a, left, side="right") / len(a)
@@ -214,9 +206,8 @@ def wasserstein1_1d(a, b, grid=None) -> float:
 
 def wasserstein1_from_densities(p, q, grid) -> float:
     """W1 = ∫ |F_p − F_q| dx for densities given on (or as callables of) ``grid``."""
-    grid = _grid(grid, "wasserstein1_from_densities")
-    cdfs = []
-    for name, d in (("p", p), ("q", q)):
-        f = _normalise(_density_on(d, grid), grid, "wasserstein1_from_densities", name)
-        cdfs.append(np.concatenate([[0.0], np.cumsum(0.5 * (f[1:] + f[:-1]) * np.diff(grid))]))
-    return float(_trapezoid(np.abs(cdfs[0] - cdfs[1]), grid))
+    who = "wasserstein1_from_densities"
+    grid = _grid(grid, who)
+    p = _normalise(_density_on(p, grid), grid, who, "p")
+    q = _normalise(_density_on(q, grid), grid, who, "q")
+    return theory.wasserstein1_quadrature(p, q, grid)

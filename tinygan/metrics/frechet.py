@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .. import backend as B
 from .. import nn
@@ -112,7 +113,8 @@ def _global_rng_untouched():
     """Building Linear layers draws from the global generator; put its state back afterwards
     so that evaluating a GAN mid-run does not change the run's random stream (exact resume).
     (CuPy's generator state cannot be read back, so there it is left as is.)"""
-    saved = B.get_rng_state() if B.get_backend() in ("numpy", "standin") else None
+    state = B.get_rng_state()
+    saved = state if "bit_generator" in state else None
     try:
         yield
     finally:
@@ -122,16 +124,12 @@ def _global_rng_untouched():
 
 @contextlib.contextmanager
 def _blas_threads(n):
-    """Limit host BLAS to ``n`` threads while the classifier runs (threadpoolctl, when installed).
+    """Limit host BLAS to ``n`` threads while the classifier runs (``None``: leave it as is).
 
     Its matrices are small (batch 128 × 784 × 256): one thread is as fast as two, and
     multithreaded OpenBLAS on a busy 2-core machine was measured 20–30× slower.
     """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        threadpool_limits = None
-    if n is None or threadpool_limits is None:
+    if n is None:
         yield
         return
     with threadpool_limits(limits=int(n), user_api="blas"):

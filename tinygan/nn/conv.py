@@ -12,18 +12,13 @@ from __future__ import annotations
 
 import math
 
+from .._validate import positive_int as _positive_int
 from ..autograd import Tensor
 from ..backend import default_dtype, xp
 from ..ops.conv import (_check_hyper, _pair, conv2d, conv_output_size, conv_transpose2d,
                         conv_transpose_output_size)
 from . import init
 from .module import Module, Parameter
-
-
-def _positive_int(v, name, who):
-    if isinstance(v, bool) or int(v) != v or v <= 0:
-        raise ValueError(f"{who}: {name} must be a positive integer, got {v!r}")
-    return int(v)
 
 
 def _fmt(pair):

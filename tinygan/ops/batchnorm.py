@@ -63,6 +63,11 @@ class _BatchNormBase(Function):
         x, w, _ = self._split(self.inputs)
         return x, w
 
+    def _backward_context(self):
+        """(x, γ, the statistics axes, the per-channel broadcast shape, (C,)) for backward."""
+        x, w = self._input_tensors()
+        return x, w, _stat_axes(x.ndim), _param_shape(x.ndim, x.shape[1]), (x.shape[1],)
+
     def _pack(self, gx, gw, gb):
         """Gradients in the order of the inputs (None where not needed)."""
         out = [gx if self.needs_input_grad[0] else None]
@@ -100,10 +105,7 @@ class BatchNormTrain(_BatchNormBase):
         return y
 
     def backward(self, g):
-        x, w = self._input_tensors()
-        axes = _stat_axes(x.ndim)
-        pshape = _param_shape(x.ndim, x.shape[1])
-        c = (x.shape[1],)
+        x, w, axes, pshape, c = self._backward_context()
         if not is_grad_enabled():
             return self._pack(*self._fused_backward(g.data, w))
         # Differentiable path: rebuild x̂ and 1/σ from x so that the result
@@ -164,10 +166,7 @@ class BatchNormEval(_BatchNormBase):
         return y
 
     def backward(self, g):
-        x, w = self._input_tensors()
-        axes = _stat_axes(x.ndim)
-        pshape = _param_shape(x.ndim, x.shape[1])
-        c = (x.shape[1],)
+        x, w, axes, pshape, c = self._backward_context()
         invstd = constant(self.invstd)
         gx = ggamma = gbeta = None
         if self.needs_input_grad[0]:

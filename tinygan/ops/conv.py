@@ -51,7 +51,7 @@ kept from the forward pass for the weight gradient only when that ratio is at
 most 1 (e.g. k=2, s=2, or a 1x1 kernel), where keeping costs no more memory
 than the input itself; otherwise backward rebuilds them (one im2col, ~0.75 ms
 for DCGAN-28's Conv(64→128) at batch 64) and the forward's columns die at
-once.  Measured on DCGAN-64 (workload (c) of issue 5): peak memory 728 →
+once.  Measured on DCGAN-64 (``benchmarks/bench_steps.py --memory``, workload (c)): peak 728 →
 549 MiB.  ``True`` always keeps them (one im2col less per step, more memory),
 ``False`` never does.
 """
@@ -139,6 +139,28 @@ def _check_bias(who, bias, channels):
         raise ValueError(f"{who}: bias must have shape ({channels},), got {bias.shape}")
 
 
+def _conv_tensors(who, x, weight, bias, transposed: bool):
+    """x, weight, bias of conv2d / conv_transpose2d as Tensors, their shapes and dtypes checked.
+
+    The weight is (out, in, KH, KW) for conv2d and (in, out, KH, KW) for the
+    transposed convolution (PyTorch's layouts)."""
+    x, weight = _as_tensor(x, who, "input"), _as_tensor(weight, who, "weight")
+    bias = None if bias is None else _as_tensor(bias, who, "bias")
+    if weight.ndim != 4:
+        layout = "in_channels, out_channels" if transposed else "out_channels, in_channels"
+        raise ValueError(f"{who}: weight must be 4-D ({layout}, kH, kW), "
+                         f"got shape {weight.shape}")
+    if x.ndim != 4:
+        raise ValueError(f"{who}: expected a 4-D input (N, C, H, W), got shape {x.shape}")
+    cin, cout = weight.shape[:2] if transposed else weight.shape[1::-1]
+    if x.shape[1] != cin:
+        raise ValueError(f"{who}: input has {x.shape[1]} channels (shape {x.shape}) but the "
+                         f"weight {weight.shape} expects {cin}")
+    _check_bias(who, bias, cout)
+    _check_dtypes(who, x, weight, bias)
+    return x, weight, bias
+
+
 def _add_bias(y, bias):
     """Bias with an ordinary broadcast add, so its gradient (a sum over N, H, W) comes free."""
     if bias is None:
@@ -197,7 +219,7 @@ def _padded_columns(xpad, kernel, stride, out_hw):
 # the batch whose columns take about this many bytes, so that each slice of columns
 # is still in cache when the GEMM reads it (or col2im adds it back) instead of
 # streaming the whole column matrix through memory twice.  Measured on DCGAN-28's
-# Conv(64→128, k4 s2) (issue 5), forward + weight gradient + input gradient
+# Conv(64→128, k4 s2) (benchmarks/bench_layers.py, "D28 conv 64->128"), forward + both gradients
 # (a conv_transpose2d): 37.2 → 31.9 ms at batch 64, 72.0 → 62.9 ms at batch 128
 # (1-4 MiB all within a few % of each other), and the full column matrix is
 # never held.  A slice also keeps at least ``CHUNK_MIN_ROWS`` GEMM rows: thinner
@@ -360,6 +382,13 @@ def _output_padding_for(in_hw, kernel, stride, padding):
     return tuple((in_hw[i] + 2 * padding[i] - kernel[i]) % stride[i] for i in range(2))
 
 
+def _conv_input_grad(gy, w, in_hw, stride, padding):
+    """∂L/∂x of y = conv2d(x, w) given gy = ∂L/∂y: conv_transpose2d(gy, w), sized back to
+    ``in_hw``.  conv2d's backward calls it, and conv2d_weight's with ggw in w's place."""
+    op = _output_padding_for(in_hw, w.shape[2:], stride, padding)
+    return _ConvTranspose2d.apply(gy, w, stride=stride, padding=padding, output_padding=op)
+
+
 # ---------------------------------------------------------------- Functions
 class _Conv2d(Function):
     """y = conv2d(x, w): dx = conv_transpose2d(g, w), dw = conv2d_weight(x, g).
@@ -376,12 +405,9 @@ class _Conv2d(Function):
 
     def backward(self, g):
         x, w = self.inputs
-        kernel = w.shape[2:]
         gx = gw = None
         if self.needs_input_grad[0]:
-            op = _output_padding_for(x.shape[2:], kernel, self.stride, self.padding)
-            gx = _ConvTranspose2d.apply(g, w, stride=self.stride, padding=self.padding,
-                                        output_padding=op)
+            gx = _conv_input_grad(g, w, x.shape[2:], self.stride, self.padding)
         if self.needs_input_grad[1]:
             gw = _Conv2dWeight.apply(x, g, w_shape=w.shape, stride=self.stride,
                                      padding=self.padding, cols=self.cols,
@@ -436,12 +462,9 @@ class _Conv2dWeight(Function):
 
     def backward(self, ggw):
         x, gy = self.inputs
-        kernel = self.w_shape[2:]
         gx = ggy = None
         if self.needs_input_grad[0]:
-            op = _output_padding_for(x.shape[2:], kernel, self.stride, self.padding)
-            gx = _ConvTranspose2d.apply(gy, ggw, stride=self.stride, padding=self.padding,
-                                        output_padding=op)
+            gx = _conv_input_grad(gy, ggw, x.shape[2:], self.stride, self.padding)
         if self.needs_input_grad[1]:
             ggy = _Conv2d.apply(x, ggw, stride=self.stride, padding=self.padding,
                                cols=self.cols, keep_cols=False)
@@ -457,21 +480,10 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor = None, stride=1, padding=0) 
     OH = floor((H + 2·ph − KH) / sh) + 1.
     """
     who = "conv2d"
-    x, weight = _as_tensor(x, who, "input"), _as_tensor(weight, who, "weight")
-    bias = None if bias is None else _as_tensor(bias, who, "bias")
     stride, padding = _pair(stride, "stride", who), _pair(padding, "padding", who)
     _check_hyper(who, stride, padding)
-    if weight.ndim != 4:
-        raise ValueError(f"{who}: weight must be 4-D (out_channels, in_channels, kH, kW), "
-                         f"got shape {weight.shape}")
-    if x.ndim != 4:
-        raise ValueError(f"{who}: expected a 4-D input (N, C, H, W), got shape {x.shape}")
-    o, c, kh, kw = weight.shape
-    if x.shape[1] != c:
-        raise ValueError(f"{who}: input has {x.shape[1]} channels (shape {x.shape}) but the "
-                         f"weight {weight.shape} expects {c}")
-    _check_bias(who, bias, o)
-    _check_dtypes(who, x, weight, bias)
+    x, weight, bias = _conv_tensors(who, x, weight, bias, transposed=False)
+    kh, kw = weight.shape[2:]
     h, w = x.shape[2] + 2 * padding[0], x.shape[3] + 2 * padding[1]
     if h < kh or w < kw:
         raise ValueError(f"{who}: input of shape {x.shape} padded by {padding} is {h}x{w}, "
@@ -488,22 +500,11 @@ def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor = None, stride=1, p
     OH = (H − 1)·sh − 2·ph + KH + oph, with 0 ≤ output_padding < stride.
     """
     who = "conv_transpose2d"
-    x, weight = _as_tensor(x, who, "input"), _as_tensor(weight, who, "weight")
-    bias = None if bias is None else _as_tensor(bias, who, "bias")
     stride, padding = _pair(stride, "stride", who), _pair(padding, "padding", who)
     output_padding = _pair(output_padding, "output_padding", who)
     _check_hyper(who, stride, padding, output_padding)
-    if weight.ndim != 4:
-        raise ValueError(f"{who}: weight must be 4-D (in_channels, out_channels, kH, kW), "
-                         f"got shape {weight.shape}")
-    if x.ndim != 4:
-        raise ValueError(f"{who}: expected a 4-D input (N, C, H, W), got shape {x.shape}")
-    cin, cout, kh, kw = weight.shape
-    if x.shape[1] != cin:
-        raise ValueError(f"{who}: input has {x.shape[1]} channels (shape {x.shape}) but the "
-                         f"weight {weight.shape} expects {cin}")
-    _check_bias(who, bias, cout)
-    _check_dtypes(who, x, weight, bias)
+    x, weight, bias = _conv_tensors(who, x, weight, bias, transposed=True)
+    kh, kw = weight.shape[2:]
     oh = conv_transpose_output_size(x.shape[2], kh, stride[0], padding[0], output_padding[0])
     ow = conv_transpose_output_size(x.shape[3], kw, stride[1], padding[1], output_padding[1])
     if oh <= 0 or ow <= 0:

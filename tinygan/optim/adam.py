@@ -11,11 +11,14 @@ Step t (counted per parameter) with gradient g:
 The bias corrections are Python floats (double precision, as in PyTorch's
 scalar path) and ε is added *after* dividing by sqrt(1 − β2ᵗ) — PyTorch's
 placement, which differs slightly from the paper's ε̂ and matters for exact
-trajectories.  DCGAN uses lr 2e-4, β1 = 0.5; WGAN-GP lr 1e-4, β = (0, 0.9).
+trajectories.  DCGAN uses lr 2e-4, β1 = 0.5; WGAN-GP lr 1e-4, β = (0.5, 0.9)
+(``tinygan.gan.config.PAPER_DEFAULTS``, from Gulrajani et al.'s code; their
+paper's table lists β1 = 0).
 """
 from __future__ import annotations
 
 from .. import backend as B
+from .._validate import betas_problem
 from .optimizer import Optimizer
 
 
@@ -39,10 +42,9 @@ class Adam(Optimizer):
 
     def _validate(self, group):
         self._check_common(group)
-        betas = group["betas"]
-        self._check(len(betas) == 2, "betas", betas, "must be a pair (beta1, beta2)")
-        for i, b in enumerate(betas):
-            self._check(0.0 <= b < 1.0, f"beta{i + 1}", b, "must be in [0, 1)")
+        problem = betas_problem(group["betas"])
+        if problem is not None:
+            raise ValueError(f"{type(self).__name__}: invalid {problem}")
 
     def _update(self, p, g, state, group):
         lr, eps, wd = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])

@@ -23,6 +23,11 @@ from .. import backend as B
 from ..autograd import Tensor, enable_grad
 
 
+def _is_learning_rate(lr) -> bool:
+    return isinstance(lr, (int, float)) and not isinstance(lr, bool) and math.isfinite(lr) \
+        and lr >= 0
+
+
 class Optimizer:
     def __init__(self, params, defaults: dict):
         self.defaults = dict(defaults)
@@ -39,6 +44,28 @@ class Optimizer:
             groups = [{"params": groups}]
         for g in groups:
             self.add_param_group(g)
+
+    # ------------------------------------------------------------ learning rate
+    @property
+    def lr(self) -> float:
+        """The learning rate of every parameter group (an error if the groups differ).
+
+        PyTorch keeps the rate only in ``param_groups[i]["lr"]``; ``opt.lr`` is a
+        shorthand for the common case of one rate, and setting it writes every group,
+        so the next ``step()`` uses it (schedules such as demo 1's step-down).
+        """
+        rates = {g["lr"] for g in self.param_groups}
+        if len(rates) != 1:
+            raise ValueError(f"{type(self).__name__}.lr: the parameter groups have different "
+                             f"learning rates {[g['lr'] for g in self.param_groups]}; read "
+                             f"param_groups[i]['lr'] instead")
+        return self.param_groups[0]["lr"]
+
+    @lr.setter
+    def lr(self, value) -> None:
+        self._check(_is_learning_rate(value), "lr", value, "must be a finite number >= 0")
+        for group in self.param_groups:
+            group["lr"] = value
 
     # ------------------------------------------------------------ groups
     def add_param_group(self, group: dict) -> None:
@@ -81,8 +108,7 @@ class Optimizer:
 
     def _check_common(self, group: dict) -> None:
         lr, wd = group["lr"], group.get("weight_decay", 0.0)
-        self._check(isinstance(lr, (int, float)) and math.isfinite(lr) and lr >= 0,
-                    "lr", lr, "must be a finite number >= 0")
+        self._check(_is_learning_rate(lr), "lr", lr, "must be a finite number >= 0")
         self._check(isinstance(wd, (int, float)) and wd >= 0, "weight_decay", wd, "must be >= 0")
         if "eps" in group:
             self._check(group["eps"] >= 0, "eps", group["eps"], "must be >= 0")

@@ -1,0 +1,128 @@
+"""The checkpoint of a training run: what it holds, how it is written, read and resumed.
+
+``checkpoint.npz`` (pickle-free, written atomically by :func:`tinygan.save`)
+holds both networks, both optimisers, the generator step, the RNG state of the
+backend (noise z, instance noise, interpolation ε), the state of the host data
+stream and the config — enough for ``--resume`` to continue *bit-identically*
+on CPU.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from .. import backend as B
+from ..serialization import load, save
+from .config import ConfigError, TrainConfig, given_options
+
+__all__ = ["CHECKPOINT", "FORMAT", "save_checkpoint", "load_checkpoint", "restore",
+           "nonfinite_entries", "merge_resume", "RESUMABLE"]
+
+CHECKPOINT = "checkpoint.npz"
+FORMAT = "tinygan-gan-run"
+
+
+def _host_json(obj):
+    return json.dumps(obj, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o))
+
+
+def nonfinite_entries(tree, prefix: str = "") -> list:
+    """Names of the arrays in a nested dict/list (state dicts) holding a NaN or ±inf."""
+    bad = []
+    if isinstance(tree, dict):
+        for key, value in tree.items():
+            bad += nonfinite_entries(value, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(tree, (list, tuple)):
+        for i, value in enumerate(tree):
+            bad += nonfinite_entries(value, f"{prefix}[{i}]")
+    elif B.is_array(tree) or isinstance(tree, np.ndarray):
+        if tree.dtype.kind == "f":
+            xp = B.array_module(tree)
+            if not bool(B.to_numpy(xp.isfinite(tree).all())):
+                bad.append(prefix)
+    elif isinstance(tree, float) and not np.isfinite(tree):
+        bad.append(prefix)
+    return bad
+
+
+def run_state(step: int, cfg: TrainConfig, G, D, opt_g, opt_d, data) -> dict:
+    """Everything a checkpoint holds, as one dict (arrays stay on their device)."""
+    return {"format": FORMAT, "step": int(step), "config": cfg.to_dict(),
+            "G": G.state_dict(), "D": D.state_dict(),
+            "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
+            "rng": _host_json(B.get_rng_state()), "data": _host_json(data.state_dict())}
+
+
+def save_checkpoint(path: str, state: dict) -> None:
+    """Write ``state`` (from :func:`run_state`) to ``path`` atomically."""
+    save(state, path)
+
+
+def load_checkpoint(path: str) -> dict:
+    """Read a run's checkpoint; a file of another kind is a :class:`ConfigError`."""
+    try:
+        ckpt = load(path)
+    except (OSError, ValueError, KeyError, EOFError) as exc:
+        raise ConfigError(f"cannot read checkpoint {path}: {exc}".replace("\n", " ")) from None
+    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
+        raise ConfigError(f"{path} is not a tinygan training checkpoint")
+    missing = [k for k in ("step", "config", "G", "D", "opt_g", "opt_d", "rng", "data")
+               if k not in ckpt]
+    if missing:
+        raise ConfigError(f"checkpoint {path} lacks {', '.join(missing)}")
+    return ckpt
+
+
+def restore(ckpt: dict, G, D, opt_g, opt_d, data, path: str = "the checkpoint") -> int:
+    """Load a checkpoint into the run's objects; returns its step."""
+    try:
+        G.load_state_dict(ckpt["G"])
+        D.load_state_dict(ckpt["D"])
+        opt_g.load_state_dict(ckpt["opt_g"])
+        opt_d.load_state_dict(ckpt["opt_d"])
+    except (KeyError, ValueError) as exc:
+        raise ConfigError(f"cannot restore {path}: {exc}".replace("\n", " ")) from None
+    B.set_rng_state(json.loads(ckpt["rng"]))
+    data.load_state_dict(json.loads(ckpt["data"]))
+    return int(ckpt["step"])
+
+
+# options a resumed run may change; everything else must match the checkpoint.  lr may
+# change so that a diverged run can continue from its last good checkpoint with a smaller
+# one (its message says so); the change is recorded in the config's history.
+RESUMABLE = ("steps", "epochs", "out", "log_every", "sample_every", "checkpoint_every",
+             "progress", "figures", "data_dir", "download", "download_timeout", "n_samples",
+             "lr")
+RECORDED = ("lr", "steps")  # changes of these go into the run's history
+
+
+def merge_resume(saved: TrainConfig, given: TrainConfig) -> TrainConfig:
+    """The checkpoint's config, with the options a resumed run may change taken from ``given``.
+
+    :func:`~tinygan.gan.config.given_options` names the options the user set;
+    any other one that differs from the checkpoint is an error (a resumed run
+    keeps its settings).  Changes of :data:`RECORDED` options are appended to
+    ``history`` as ``{"resumed_at": None, name: [old, new]}`` (the step is filled
+    in once the checkpoint is restored).
+    """
+    if given.model != saved.model:
+        raise ConfigError(f"--resume: the checkpoint in {given.out} was trained as "
+                          f"{saved.model}, not {given.model}")
+    changed = {}
+    for name in given_options(given):
+        value, old = getattr(given, name), getattr(saved, name)
+        if name in RESUMABLE:
+            if name in RECORDED and value != old:
+                changed[name] = [old, value]
+            setattr(saved, name, value)
+        elif name != "model" and value != old:
+            raise ConfigError(f"--resume: option {name} = {value!r} differs from the "
+                              f"checkpoint's {old!r}; a resumed run keeps its settings "
+                              f"(it may change {', '.join(RESUMABLE)})")
+    if given.epochs is not None:
+        saved.steps = None
+    if changed:
+        saved.history = list(saved.history) + [dict(resumed_at=None, **changed)]
+    saved.extra = {}
+    return saved

@@ -1,0 +1,91 @@
+"""What a run shows: sample figures, the loss curves, and the metrics of its samples."""
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+
+from .. import backend as B
+from ..autograd import Tensor, no_grad
+from .config import TrainConfig
+
+__all__ = ["sample_metrics", "plot_samples", "critic_on_grid", "write_outputs", "METRICS"]
+
+METRICS = "metrics.jsonl"
+
+
+def critic_on_grid(D, probability: bool):
+    """A host function evaluating D(x) = σ(logit) (GAN) or the critic f(x) (WGAN) on host points."""
+    def f(points):
+        was = D.training
+        D.eval()
+        try:
+            with no_grad():
+                x = Tensor(B.to_device(np.asarray(points, dtype=np.float32)))
+                out = B.to_numpy(D(x).data)[:, 0].astype(np.float64)
+                return 0.5 * (1.0 + np.tanh(0.5 * out)) if probability else out  # σ, overflow-free
+        finally:
+            D.train(was)
+    return f
+
+
+def sample_metrics(cfg: TrainConfig, samples: np.ndarray) -> dict:
+    """The data kind's quality metrics of host samples (mode coverage for the 2-D mixtures)."""
+    if cfg.is_image:
+        return {}
+    from ..data.toy import get_dataset
+    dataset = get_dataset(cfg.data)
+    if not np.isfinite(samples).all():
+        return {"finite": False}
+    if dataset.dim == 2 and dataset.centers is not None:
+        from ..metrics import mode_metrics
+        out = mode_metrics(samples, dataset.centers, dataset.std)
+        return {k: v for k, v in out.items() if k != "counts"} | {"counts": list(out["counts"])}
+    if dataset.dim == 1:
+        from ..metrics import wasserstein1_1d
+        real = dataset.sample(len(samples), np.random.default_rng([cfg.seed, 7]))
+        return {"wasserstein1": float(wasserstein1_1d(samples[:, 0], real[:, 0]))}
+    return {}
+
+
+def plot_samples(cfg: TrainConfig, samples: np.ndarray, path: str, title: str,
+                 critic=None) -> str:
+    """One figure of host samples: an image grid, or points over the toy data's modes (with
+    the discriminator/critic's landscape behind them when ``critic`` is given)."""
+    from .. import plots
+    if cfg.is_image:
+        plots.save_image_grid(samples, path)
+        return path
+    from ..data.toy import get_dataset
+    dataset = get_dataset(cfg.data)
+    if dataset.dim == 2:
+        plots.plot_2d(samples, path, centers=dataset.centers, critic_fn=critic, title=title)
+    else:
+        d_fn = None if critic is None else (lambda x: critic(np.reshape(x, (-1, 1))))
+        plots.plot_1d(samples, path, density_fn=getattr(dataset, "density", None), d_fn=d_fn,
+                      title=title)
+    return path
+
+
+def write_outputs(cfg: TrainConfig, out_dir: str, step: int, D, samples: np.ndarray,
+                  tag: str, final: bool) -> dict:
+    """Sample figure ``samples{tag}.png``; at the end also ``losses.png`` and the summary."""
+    figures = []
+    if cfg.figures:
+        critic = None if cfg.is_image else critic_on_grid(D, probability=not cfg.is_wasserstein)
+        shown = samples[:64] if cfg.is_image else samples
+        figures.append(plot_samples(cfg, shown, os.path.join(out_dir, f"samples{tag}.png"),
+                                    f"{cfg.model} on {cfg.data}, step {step}", critic))
+        metrics = os.path.join(out_dir, METRICS)
+        if final and os.path.exists(metrics):
+            from .. import plots
+            with open(metrics) as f:
+                rows = [json.loads(line) for line in f if line.strip()]
+            rows = [r for r in rows if "event" not in r]
+            plots.plot_losses(rows, os.path.join(out_dir, "losses.png"))
+            figures.append(os.path.join(out_dir, "losses.png"))
+    if not final:
+        return {}
+    return {"model": cfg.model, "data": cfg.data, "steps": step, "seed": cfg.seed,
+            "metrics": sample_metrics(cfg, samples), "figures": figures}
