@@ -6,10 +6,10 @@ between the two libraries; what PyTorch scripts get from torchvision (datasets,
 
 * :func:`mnist_loader` — MNIST as ``torch.utils.data.DataLoader`` over a
   ``TensorDataset`` of (images in [−1, 1], int64 labels), optionally resized
-  (``img_size=32`` for a 32×32 DCGAN).  The IDX files are looked for in
-  ``$TINYGAN_DATA`` (``$TINYGAN_DATA/mnist``), then ``../shared/data/mnist``
-  beside the repository; without them a small synthetic digit-like set is
-  made (a class-dependent blob per image), so nothing is ever downloaded.
+  (``img_size=32`` for a 32×32 DCGAN).  The IDX files are found by
+  :func:`tinygan.data.find_mnist_dir` (``$TINYGAN_DATA``, ``../shared/data/mnist``,
+  the download cache); without them a small synthetic digit-like set is made (a
+  class-dependent blob per image), so nothing is ever downloaded.
 * :func:`gaussians_8` — endless batches of the 2-D "8 Gaussians" of the
   WGAN-GP reference code (``gan_toy.py``), as NumPy arrays.
 * :func:`save_grid` — a sample grid PNG (torchvision's ``save_image`` rule).
@@ -26,17 +26,6 @@ from functools import lru_cache
 
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def _mnist_dirs():
-    env = os.environ.get("TINYGAN_DATA")
-    if env:
-        yield os.path.join(env, "mnist")
-        yield env
-    yield os.path.join(HERE, "..", "..", "shared", "data", "mnist")
-    yield os.path.join(HERE, "..", "shared", "data", "mnist")
-
 
 def _synthetic_digits(n, seed=0):
     """(n, 1, 28, 28) images in [−1, 1]: one Gaussian blob whose place encodes the label."""
@@ -52,16 +41,11 @@ def _synthetic_digits(n, seed=0):
 @lru_cache(maxsize=4)
 def load_digits(n=None, img_size=28, seed=0):
     """(images, labels) as NumPy arrays, in a seeded order; MNIST if found, else synthetic."""
-    from tinygan.data import load_mnist, resize_images
-    from tinygan.data.mnist import DataError
-    images = labels = None
-    for folder in _mnist_dirs():
-        try:
-            images, labels = load_mnist(folder)
-            break
-        except (DataError, FileNotFoundError):
-            continue
-    if images is None:
+    from tinygan.data import find_mnist_dir, load_mnist, resize_images
+    folder = find_mnist_dir()
+    if folder is not None:
+        images, labels = load_mnist(folder)
+    else:
         images, labels = _synthetic_digits(n or 2048, seed)
     order = np.random.default_rng(seed).permutation(len(images))[:n]
     images, labels = images[order], labels[order]

@@ -130,3 +130,19 @@ def test_example_runs_under_both_libraries_and_first_step_agrees(name, torch, tm
          for f in os.listdir(tmp_path / "tg" / sub) if f.endswith(".png")]
     if name != "wgan_gp_2d":
         assert images, f"{name} saved no sample grid"
+
+
+def test_data_helper_falls_back_to_synthetic_digits_without_mnist(monkeypatch):
+    monkeypatch.syspath_prepend(EXAMPLES)
+    import _data
+    import tinygan.data
+    monkeypatch.setattr(tinygan.data, "find_mnist_dir", lambda *a, **k: None)
+    _data.load_digits.cache_clear()
+    try:
+        images, labels = _data.load_digits(64, 32, 0)
+        assert images.shape == (64, 1, 32, 32) and images.dtype == np.float32
+        assert images.min() >= -1 and images.max() <= 1 and set(labels) <= set(range(10))
+        imgs, labs = next(iter(_data.mnist_loader(tinygan, 16, 32, n=64)))
+        assert imgs.shape == (16, 1, 32, 32) and labs.dtype == np.int64
+    finally:
+        _data.load_digits.cache_clear()

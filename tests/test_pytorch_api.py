@@ -465,3 +465,35 @@ def test_resize_images_matches_interpolate_and_sample_shape_check(torch):
     with pytest.raises(ValueError, match=r"\(1, 32, 32\) but the data has shape \(1, 28, 28\)"
                                          r".*resize_images\(images, 32\)"):
         check_sample_shape((64, 1, 32, 32), (64, 1, 28, 28))
+
+
+def test_torchvision_style_mnist_and_transforms(tmp_path, torch):
+    """``datasets.MNIST(root, train=True, download=..., transform=Compose([Resize(32),
+    ToTensor(), Normalize([0.5], [0.5])]))`` as PyTorch-GAN builds it."""
+    import torch.nn.functional as TF
+    from tinygan.data import write_idx
+    from tinygan.utils import datasets, transforms
+    rng = np.random.default_rng(5)
+    pixels = rng.integers(0, 256, size=(20, 28, 28)).astype(np.uint8)
+    labels = rng.integers(0, 10, size=20).astype(np.uint8)
+    raw = tmp_path / "MNIST" / "raw"          # torchvision's folder layout
+    raw.mkdir(parents=True)
+    write_idx(str(raw / "train-images-idx3-ubyte.gz"), pixels)
+    write_idx(str(raw / "train-labels-idx1-ubyte.gz"), labels)
+    tf = transforms.Compose([transforms.Resize(32), transforms.ToTensor(),
+                             transforms.Normalize([0.5], [0.5])])
+    ds = datasets.MNIST(str(tmp_path), train=True, download=False, transform=tf)
+    img, label = ds[3]
+    assert isinstance(img, tg.Tensor) and img.shape == (1, 32, 32) and label == labels[3]
+    up = TF.interpolate(torch.tensor(pixels[3:4, None], dtype=torch.float64), size=(32, 32),
+                        mode="bilinear").numpy()[0]
+    expected = (np.clip(np.round(up), 0, 255) / 255.0 - 0.5) / 0.5
+    np.testing.assert_allclose(host(img), expected, rtol=0, atol=1e-6)
+    loader = tg.utils.data.DataLoader(ds, batch_size=8, shuffle=False)
+    imgs, labs = next(iter(loader))
+    assert imgs.shape == (8, 1, 32, 32) and labs.dtype == np.int64
+    np.testing.assert_allclose(host(imgs)[3], host(img), rtol=0, atol=1e-6)
+    plain = transforms.ToTensor()(pixels[0])
+    np.testing.assert_allclose(host(plain)[0], pixels[0] / 255.0, rtol=1e-6)
+    with pytest.raises(FileNotFoundError, match="download=True"):
+        datasets.MNIST(str(tmp_path), train=False)

@@ -18,6 +18,7 @@ from .backend import (default_dtype, get_backend, get_rng_state, manual_seed, se
                       set_default_dtype, set_rng_state, to_numpy)
 from .backend import set_num_threads, tune_host_allocator  # noqa: F401  (host CPU tuning)
 from .device import device
+from .device import device as _device
 from . import autograd  # noqa: F401  (tinygan.autograd.grad, as torch.autograd.grad)
 from . import ops  # noqa: F401  (binds Tensor's operators and methods)
 from .ops import (abs, argmax, argmin, clamp, exp, log, matmul, norm, relu, sigmoid, sqrt,
@@ -33,7 +34,8 @@ from .serialization import load, save  # noqa: F401
 
 __version__ = "0.1.0"
 
-# dtype names as torch spells them (NumPy dtypes underneath)
+# dtype names as torch spells them (NumPy dtypes underneath).  They shadow the builtins
+# float/int/bool inside this module, as in torch, so code below spells those type(1.0) ...
 float32 = float = _np.dtype(_np.float32)  # noqa: A001
 float64 = double = _np.dtype(_np.float64)
 int64 = long = _np.dtype(_np.int64)
@@ -58,7 +60,7 @@ def _place(array, dtype=None, device=None, requires_grad=False, who="tensor"):
     if dt is not None and array.dtype != dt:
         array = array.astype(dt)
     if device is not None:
-        module = globals()["device"](device).module()
+        module = _device(device).module()
         if backend.array_module(array) is not module:
             array = module.asarray(backend.to_numpy(array))
     t = Tensor._make(array, False, None)
@@ -70,7 +72,7 @@ def _float_dtype(dtype, who):
     return dt.type if dt is not None else default_dtype()
 
 
-def tensor(data, dtype=None, device=None, requires_grad: type(True) = False) -> Tensor:
+def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A new tensor holding a copy of ``data`` (floats in the default dtype unless ``dtype``)."""
     if isinstance(data, Tensor):
         data = data.data
@@ -207,7 +209,7 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 
 # ---------------------------------------------------------------- functions
-def cat(tensors, dim: type(1) = 0, *, axis=None) -> Tensor:
+def cat(tensors, dim=0, *, axis=None) -> Tensor:
     """Join along an existing dim (``torch.cat``)."""
     return ops.concatenate(list(tensors), axis if axis is not None else dim)
 
@@ -215,7 +217,7 @@ def cat(tensors, dim: type(1) = 0, *, axis=None) -> Tensor:
 concat = concatenate = cat
 
 
-def stack(tensors, dim: type(1) = 0, *, axis=None) -> Tensor:
+def stack(tensors, dim=0, *, axis=None) -> Tensor:
     """Join along a new dim (``torch.stack``)."""
     return ops.stack(list(tensors), axis if axis is not None else dim)
 
@@ -253,7 +255,7 @@ def is_tensor(x):
     return isinstance(x, Tensor)
 
 
-def seed(value: type(1) = 0):
+def seed(value=0):
     manual_seed(value)
 
 

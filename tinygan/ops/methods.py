@@ -540,6 +540,15 @@ def _dtype_cast(dtype):
     return method
 
 
+def _scalar_of(kind):
+    def convert(self):
+        if self.numel() != 1:
+            raise TypeError(f"only one-element tensors can be converted to Python scalars, "
+                            f"got shape {self.shape}")
+        return kind(self.item())
+    return convert
+
+
 def _astype(self, dtype):
     return cast(self, dtype_of(dtype, "astype()"))
 
@@ -576,6 +585,7 @@ def install():
     T.expand, T.expand_as, T.repeat = _expand, _expand_as, _repeat
     T.contiguous = lambda self, memory_format=None: self
     # copies, dtypes, devices
+    T.__float__, T.__int__ = _scalar_of(float), _scalar_of(int)
     T.clone = _clone
     T.astype, T.type, T.to = _astype, _type, _to
     T.float, T.double = _float, _double

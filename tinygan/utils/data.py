@@ -51,6 +51,9 @@ class TensorDataset(Dataset):
 
 
 def _arrays_of(dataset):
+    arrays = dataset.as_arrays() if hasattr(dataset, "as_arrays") else None
+    if arrays is not None:  # a data set that can transform itself in one pass
+        return tuple(arrays), True
     if isinstance(dataset, TensorDataset):
         return tuple(_host(t) for t in dataset.tensors), True
     if isinstance(dataset, Tensor) or B.is_array(dataset) or isinstance(dataset, np.ndarray):
