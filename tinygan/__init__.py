@@ -149,7 +149,7 @@ def empty(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """``size`` filled with ``fill_value``; the dtype follows the value unless ``dtype`` is given."""
+    """``size`` filled with ``fill_value``; the dtype follows the value unless given."""
     size = tuple(size) if isinstance(size, (tuple, list)) else (size,)
     return _filled(size, fill_value, dtype, device, requires_grad, "full")
 
