@@ -54,6 +54,8 @@ SMOOTH_OPS = {
     "var_keep": lambda x: x.var(dim=(0, 2), keepdim=True, unbiased=False),
     "mean_dim": lambda x: x.mean(dim=1, keepdim=True),
     "max_dim": lambda x: x.max(dim=2).values,
+    "softmax": lambda x: F.softmax(x, dim=1),
+    "log_softmax": lambda x: F.log_softmax(x, dim=-1),
     "to_standin_and_back": lambda x: (x.to("standin") * 2.0).to(x.device),
     "interp_nearest2x": lambda x: F.interpolate(x[None], scale_factor=2),
     "interp_nearest_size": lambda x: F.interpolate(x[None], size=(7, 3)),
@@ -117,6 +119,8 @@ def test_new_ops_match_torch_values_and_gradients(torch, name):
     x = tg.Tensor(a, requires_grad=True)
     tx = torch.tensor(a, requires_grad=True)
     tfn = {
+        "softmax": lambda x: TF.softmax(x, dim=1),
+        "log_softmax": lambda x: TF.log_softmax(x, dim=-1),
         "interp_nearest2x": lambda x: TF.interpolate(x[None], scale_factor=2),
         "interp_nearest_size": lambda x: TF.interpolate(x[None], size=(7, 3)),
         "interp_bilinear2x": lambda x: TF.interpolate(x[None], scale_factor=2, mode="bilinear"),

@@ -384,6 +384,28 @@ def test_pytorch_gan_layer_spellings_build_and_run():
     assert len(disc) == 8 and isinstance(disc[0], nn.Conv2d)
 
 
+def test_add_module_names_and_resize_as_the_wgan_reference_code_uses(torch):
+    """WassersteinGAN's DCGAN builds its nets with add_module and refills its input buffers
+    with resize_as_(x).copy_(x) / resize_(n, nz, 1, 1).normal_(0, 1)."""
+    def build(lib):
+        main = lib.nn.Sequential()
+        main.add_module("initial-8-4-convt", lib.nn.ConvTranspose2d(8, 4, 4, 1, 0, bias=False))
+        main.add_module("initial-4-relu", lib.nn.ReLU(True))
+        return main
+    ours, theirs = build(tg), build(torch)
+    assert [n for n, _ in ours.named_children()] == [n for n, _ in theirs.named_children()]
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    assert ours(tg.randn(2, 8, 1, 1)).shape == (2, 4, 4, 4)
+    buf = tg.FloatTensor()
+    real = tg.randn(3, 2)
+    buf.resize_as_(real).copy_(real)
+    np.testing.assert_array_equal(host(buf), host(real))
+    noise = tg.FloatTensor(6, 5, 1, 1).resize_(6, 5, 1, 1).normal_(0, 1)
+    assert noise.shape == (6, 5, 1, 1)
+    with pytest.raises(TypeError, match="not a Module"):
+        ours.add_module("x", 3)
+
+
 def test_adam_zero_grad_set_to_none_and_module_zero_grad():
     net = nn.Linear(2, 1)
     opt = tg.optim.Adam(net.parameters(), lr=1e-3, betas=(0.5, 0.999))

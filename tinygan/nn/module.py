@@ -72,6 +72,20 @@ class Module:
         self.__dict__.pop(name, None)
         self._buffers[name] = value
 
+    def add_module(self, name: str, module) -> None:
+        """Register ``module`` under ``name`` (names such as 'initial-100-512-convt' that are
+        not identifiers are allowed, as in PyTorch)."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: {name!r} is a {type(module).__name__}, not a Module")
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"add_module: module name must be a non-empty string without '.', "
+                           f"got {name!r}")
+        for store in (self._parameters, self._buffers):
+            store.pop(name, None)
+        self._modules[name] = module
+
+    register_module = add_module
+
     def register_parameter(self, name: str, value) -> None:
         if value is None:
             self._parameters[name] = None
@@ -107,6 +121,9 @@ class Module:
 
     def children(self):
         return iter(m for m in self._modules.values() if m is not None)
+
+    def named_children(self):
+        return iter((n, m) for n, m in self._modules.items() if m is not None)
 
     def named_parameters(self, prefix: str = ""):
         seen = set()

@@ -27,7 +27,7 @@ from .elementwise import (abs, add, cast, clip, div, eq, exp, ge, gt, le, log, l
                           minimum, mul, ne, neg, pow, sqrt, sub, where)
 from .linalg import matmul
 from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
-                   l1_loss, log_softmax, mse_loss)
+                   l1_loss, log_softmax, mse_loss, softmax)
 from .reduce import max, mean, min, sum, var
 from .shape import (broadcast_to, concatenate, flatten, getitem, reshape, squeeze, stack,
                     sum_to, swapaxes, transpose, unsqueeze)

@@ -102,13 +102,22 @@ class LogSoftmax(Function):
         return g - exp(self.output) * _sum(g, self.axis, keepdims=True)
 
 
-def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """Log-probabilities of the classes along ``axis`` (stable for any logits)."""
+def log_softmax(x: Tensor, axis: int = -1, *, dim=None) -> Tensor:
+    """Log-probabilities of the classes along ``axis`` (or PyTorch's ``dim``), stable for
+    any logits."""
+    if dim is not None:
+        axis = dim
     if x.ndim == 0:
         raise ValueError("log_softmax: input must have at least one dimension, got a scalar")
     if not -x.ndim <= axis < x.ndim:
         raise ValueError(f"log_softmax: axis {axis} is out of range for shape {x.shape}")
     return LogSoftmax.apply(x, axis=axis % x.ndim)
+
+
+def softmax(x: Tensor, dim: int = -1) -> Tensor:
+    """Probabilities of the classes along ``dim``: exp(log_softmax), so no exp overflows."""
+    from .elementwise import exp
+    return exp(log_softmax(x, dim))
 
 
 def cross_entropy(logits: Tensor, target, reduction: str = "mean") -> Tensor:

@@ -496,6 +496,24 @@ def _clamp_inplace(self, min=None, max=None):  # noqa: A002
     return B.array_module(self.data).clip(self.data, lo, hi)
 
 
+def _resize(self, *sizes):
+    """``resize_``: the tensor takes shape ``sizes``; its values are kept when the element
+    count is unchanged, else it becomes zeros (PyTorch leaves them uninitialised)."""
+    _check_inplace(self, "resize_")
+    shape = _shape_args(sizes, "resize_")
+    n = 1
+    for s in shape:
+        n *= s
+    mod = B.array_module(self.data)
+    self.data = self.data.reshape(shape) if n == self.numel() else mod.zeros(shape, self.dtype)
+    self._bump_version()
+    return self
+
+
+def _resize_as(self, other):
+    return _resize(self, other.shape)
+
+
 def _binary_inplace(op):
     def compute(self, other, alpha=None):
         other = _array_like(self, other)
@@ -605,3 +623,4 @@ def install():
     T.sub_ = _inplace("sub_", _binary_inplace(lambda a, b: a - b))
     T.mul_ = _inplace("mul_", _binary_inplace(lambda a, b: a * b))
     T.div_ = _inplace("div_", _binary_inplace(lambda a, b: a / b))
+    T.resize_, T.resize_as_ = _resize, _resize_as
