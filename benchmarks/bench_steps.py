@@ -144,7 +144,7 @@ def n_params(model, fw_name):
         return 0
     if fw_name == "torch":
         return sum(p.numel() for p in model.parameters())
-    return sum(p.size for p in model.parameters())
+    return sum(p.numel() for p in model.parameters())
 
 
 # ====================================================================== one training step

@@ -329,7 +329,7 @@ def test_gradient_penalty_matches_torch(torch, float64, col_layout, transposed):
         _torch_pair(torch, a, b)
     x_np = np.random.default_rng(4).standard_normal(shape)
     x, tx = Tensor(x_np, requires_grad=True), torch.tensor(x_np, requires_grad=True)
-    gx = grad(net(x).sum(), x, create_graph=True)
+    (gx,) = grad(net(x).sum(), x, create_graph=True)
     (gx * gx).sum().backward()
     (tgx,) = torch.autograd.grad(tnet(tx).sum(), tx, create_graph=True)
     (tgx * tgx).sum().backward()
@@ -370,7 +370,7 @@ def test_float32_stays_float32(backend, transposed):
     x = _t((2, 3, 6, 6), 0, dtype=np.float32)
     y = layer(x)
     assert y.dtype == np.float32
-    gx = grad((y * y).sum(), x, create_graph=True)
+    (gx,) = grad((y * y).sum(), x, create_graph=True)
     assert gx.dtype == np.float32
     (gx * gx).sum().backward()
     for p in layer.parameters():

@@ -15,7 +15,11 @@ PACKAGE = os.path.join(os.path.dirname(__file__), "..", "tinygan")
 # module (or package prefix) -> layer; a module may import its own layer or lower ones.
 LAYERS = [
     ("tinygan._validate", 0), ("tinygan.backend", 0),
+    # host metadata beside the backend: dtype names, device names (torch.device)
+    ("tinygan.dtypes", 0), ("tinygan.device", 0),
     ("tinygan.autograd", 1), ("tinygan.serialization", 1),
+    # torch-style namespaces over the backend: legacy tensor types, torch.cuda, torch.backends
+    ("tinygan.tensor_types", 1), ("tinygan.cuda", 1), ("tinygan.backends", 1),
     ("tinygan.ops", 2),
     ("tinygan.nn", 3),
     ("tinygan.optim", 4),

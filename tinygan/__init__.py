@@ -2,36 +2,263 @@
 
 Layers, bottom-up (imports only point down):
 backend → autograd → ops → nn → optim → gan → data / metrics / plots → cli.
+
+The top level reads like ``torch``: ``import tinygan as torch`` gives ``torch.nn``,
+``torch.optim``, ``torch.autograd``, ``torch.randn(..., device=...)``, ``torch.cat``,
+``torch.no_grad`` ... (``docs/pytorch.md`` lists what still differs and why).
 """
+from __future__ import annotations
+
+import numpy as _np
+
 from . import backend
-from .autograd import Tensor, enable_grad, grad, is_grad_enabled, no_grad, set_grad_enabled, tensor
-from .backend import (default_dtype, get_backend, manual_seed, set_backend, set_default_dtype,
-                      to_numpy)
+from .autograd import (Tensor, Variable, enable_grad, grad, is_grad_enabled, no_grad,
+                       set_grad_enabled)
+from .backend import (default_dtype, get_backend, get_rng_state, manual_seed, set_backend,
+                      set_default_dtype, set_rng_state, to_numpy)
 from .backend import set_num_threads, tune_host_allocator  # noqa: F401  (host CPU tuning)
-from . import ops  # noqa: F401  (attaches Tensor operators)
+from .device import device
+from .device import device as _device
+from . import autograd  # noqa: F401  (tinygan.autograd.grad, as torch.autograd.grad)
+from . import ops  # noqa: F401  (binds Tensor's operators and methods)
+from .ops import (abs, argmax, argmin, clamp, exp, log, matmul, norm, relu, sigmoid, sqrt,
+                  tanh, where)
+from .ops import mean, sum, var  # noqa: F401  (dim=/keepdim= or axis=/keepdims=)
+from .dtypes import dtype_of as _dtype_of
+from . import nn  # noqa: F401
 from . import optim  # noqa: F401
+from . import backends, cuda  # noqa: F401
+from .backends import accelerator  # noqa: F401
+from . import utils  # noqa: F401
 from .serialization import load, save  # noqa: F401
 
 __version__ = "0.1.0"
 
-
-def randn(*shape, requires_grad=False):
-    """Standard-normal tensor on the active backend (seeded by ``manual_seed``)."""
-    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-    return Tensor(backend.randn(shape), requires_grad=requires_grad)
-
-
-def rand(*shape, requires_grad=False):
-    """Uniform [0, 1) tensor on the active backend."""
-    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-    return Tensor(backend.rand(shape), requires_grad=requires_grad)
+# dtype names as torch spells them (NumPy dtypes underneath).  They shadow the builtins
+# float/int/bool inside this module, as in torch, so code below spells those type(1.0) ...
+float32 = float = _np.dtype(_np.float32)  # noqa: A001
+float64 = double = _np.dtype(_np.float64)
+int64 = long = _np.dtype(_np.int64)
+int32 = int = _np.dtype(_np.int32)  # noqa: A001
+uint8 = _np.dtype(_np.uint8)
+bool = _np.dtype(_np.bool_)  # noqa: A001
 
 
-def zeros(*shape, requires_grad=False):
-    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-    return Tensor(backend.xp().zeros(shape, dtype=default_dtype()), requires_grad=requires_grad)
+# ---------------------------------------------------------------- factories
+def _shape(shape, who):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    for s in shape:
+        if isinstance(s, (type(True), _np.bool_)) or not isinstance(s, (type(1), _np.integer)):
+            raise TypeError(f"{who}: sizes must be integers, got {shape!r}")
+    return tuple(type(1)(s) for s in shape)
 
 
-def ones(*shape, requires_grad=False):
-    shape = shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
-    return Tensor(backend.xp().ones(shape, dtype=default_dtype()), requires_grad=requires_grad)
+def _place(array, dtype=None, device=None, requires_grad=False, who="tensor"):
+    """A new leaf from an array of the active backend, cast to ``dtype``, moved to ``device``."""
+    dt = _dtype_of(dtype, who)
+    if dt is not None and array.dtype != dt:
+        array = array.astype(dt)
+    if device is not None:
+        module = _device(device).module()
+        if backend.array_module(array) is not module:
+            array = module.asarray(backend.to_numpy(array))
+    t = Tensor._make(array, False, None)
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def _float_dtype(dtype, who):
+    dt = _dtype_of(dtype, who)
+    return dt.type if dt is not None else default_dtype()
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (floats in the default dtype unless ``dtype``)."""
+    if isinstance(data, Tensor):
+        data = data.data
+    arr = Tensor(backend.to_numpy(data) if backend.is_array(data) else data,
+                 dtype=_dtype_of(dtype, "tensor")).data
+    if arr is data:
+        arr = arr.copy()
+    return _place(arr, None, device, requires_grad, "tensor")
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    if isinstance(data, Tensor) and dtype is None and device is None:
+        return data
+    return tensor(data, dtype=dtype, device=device)
+
+
+def from_numpy(array) -> Tensor:
+    """The NumPy array as a tensor, dtype kept (float64 stays float64, as in torch)."""
+    if not isinstance(array, _np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    return Tensor._make(backend.to_device(array), False, None)
+
+
+def randn(*shape, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+    """Standard-normal samples on the active backend (seeded by ``manual_seed``)."""
+    dt = _float_dtype(dtype, "randn")
+    return _place(backend.randn(_shape(shape, "randn"), dtype=dt), None, device, requires_grad)
+
+
+def rand(*shape, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
+    """Uniform [0, 1) samples on the active backend."""
+    dt = _float_dtype(dtype, "rand")
+    return _place(backend.rand(_shape(shape, "rand"), dtype=dt), None, device, requires_grad)
+
+
+def randint(low, high=None, size=None, dtype=None, device=None, generator=None) -> Tensor:
+    """Integers in [low, high) (``randint(high, size)`` as torch); int64 by default."""
+    if size is None:
+        raise TypeError("randint: size= is required, e.g. randint(0, 10, (64,))")
+    if high is None:
+        low, high = 0, low
+    arr = backend.randint(low, high, _shape((size,), "randint")).astype(_np.int64)
+    return _place(arr, dtype, device)
+
+
+def randperm(n, dtype=None, device=None) -> Tensor:
+    return _place(backend.permutation(n).astype(_np.int64), dtype, device)
+
+
+def _filled(shape, value, dtype, device, requires_grad, who):
+    dt = _dtype_of(dtype, who)
+    if dt is None:  # torch.full infers the dtype from the value: bool, int64 or float
+        if who == "full" and isinstance(value, (type(True), _np.bool_)):
+            dt = _np.dtype(_np.bool_)
+        elif who == "full" and isinstance(value, (type(1), _np.integer)):
+            dt = _np.dtype(_np.int64)
+        else:
+            dt = _np.dtype(default_dtype())
+    arr = backend.xp().full(_shape(shape, who), value, dtype=dt)
+    return _place(arr, None, device, requires_grad, who)
+
+
+def zeros(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _filled(shape, 0, dtype, device, requires_grad, "zeros")
+
+
+def ones(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _filled(shape, 1, dtype, device, requires_grad, "ones")
+
+
+def empty(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Zeros (tinygan never hands out uninitialised memory)."""
+    return _filled(shape, 0, dtype, device, requires_grad, "empty")
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``size`` filled with ``fill_value``; the dtype follows the value unless given."""
+    size = tuple(size) if isinstance(size, (tuple, list)) else (size,)
+    return _filled(size, fill_value, dtype, device, requires_grad, "full")
+
+
+def _like(fill):
+    def factory(input, dtype=None, device=None, requires_grad=False):  # noqa: A002
+        dt = _dtype_of(dtype) or input.dtype
+        mod = backend.array_module(input.data)
+        arr = fill(mod, input.shape, dt)
+        return _place(arr, None, device, requires_grad)
+    return factory
+
+
+zeros_like = _like(lambda mod, shape, dt: mod.zeros(shape, dtype=dt))
+ones_like = _like(lambda mod, shape, dt: mod.ones(shape, dtype=dt))
+empty_like = zeros_like
+
+
+def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):  # noqa: A002
+    dt = _dtype_of(dtype) or input.dtype
+    arr = backend.array_module(input.data).full(input.shape, fill_value, dtype=dt)
+    return _place(arr, None, device, requires_grad)
+
+
+def _random_like(draw):
+    def factory(input, dtype=None, device=None, requires_grad=False):  # noqa: A002
+        dt = _dtype_of(dtype) or input.dtype
+        arr = draw(input.shape, dtype=dt.type)
+        target = device if device is not None else input.device
+        return _place(arr, None, target, requires_grad)
+    return factory
+
+
+randn_like = _random_like(backend.randn)
+rand_like = _random_like(backend.rand)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """``arange(end)`` / ``arange(start, end, step)``: int64 for integer arguments, as torch."""
+    if end is None:
+        start, end = 0, start
+    ints = all(isinstance(v, (type(1), _np.integer)) for v in (start, end, step))
+    dt = _dtype_of(dtype) or (_np.dtype(_np.int64) if ints else _np.dtype(default_dtype()))
+    arr = backend.xp().arange(start, end, step).astype(dt)
+    return _place(arr, None, device, requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dt = _dtype_of(dtype) or _np.dtype(default_dtype())
+    arr = backend.xp().linspace(start, end, steps).astype(dt)
+    return _place(arr, None, device, requires_grad)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dt = _dtype_of(dtype) or _np.dtype(default_dtype())
+    return _place(backend.xp().eye(n, m, dtype=dt), None, device, requires_grad)
+
+
+# ---------------------------------------------------------------- functions
+def cat(tensors, dim=0, *, axis=None) -> Tensor:
+    """Join along an existing dim (``torch.cat``)."""
+    return ops.concatenate(list(tensors), axis if axis is not None else dim)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0, *, axis=None) -> Tensor:
+    """Join along a new dim (``torch.stack``)."""
+    return ops.stack(list(tensors), axis if axis is not None else dim)
+
+
+def flatten(input, start_dim=0, end_dim=-1):  # noqa: A002
+    return input.flatten(start_dim, end_dim)
+
+
+def max(input, dim=None, keepdim=False):  # noqa: A001,A002
+    """``torch.max``: the maximum, (values, indices) along ``dim``, or elementwise of two."""
+    return input.max(dim, keepdim)
+
+
+def min(input, dim=None, keepdim=False):  # noqa: A001,A002
+    return input.min(dim, keepdim)
+
+
+def std(input, dim=None, unbiased=True, keepdim=False):  # noqa: A002
+    return input.std(dim, unbiased, keepdim)
+
+
+def pow(input, exponent):  # noqa: A001,A002
+    return input ** exponent if isinstance(input, Tensor) else exponent.__rpow__(input)
+
+
+def mm(a, b):
+    return matmul(a, b)
+
+
+def numel(input):  # noqa: A002
+    return input.numel()
+
+
+def is_tensor(x):
+    return isinstance(x, Tensor)
+
+
+def seed(value=0):
+    manual_seed(value)
+
+
+# ---------------------------------------------------------------- legacy tensor types
+from .tensor_types import (BoolTensor, ByteTensor, DoubleTensor, FloatTensor,  # noqa: E402,F401
+                           IntTensor, LongTensor)

@@ -9,8 +9,16 @@ Design (docs/architecture.md shows where this layer sits and what calls it):
 * :meth:`Tensor.backward` and :func:`grad` visit the graph in reverse
   topological order with an explicit stack (no recursion), so a 10,000-op
   chain is fine, and add up gradients that reach a tensor along several paths.
-* Operators (``+ - * / ** @``, indexing, ``.sum()`` ...) are attached to
-  ``Tensor`` by :mod:`tinygan.ops`, so that imports only point downwards.
+* **Imports only point down: this module imports nothing from** :mod:`tinygan.ops`
+  (nor from anything above it).  It defines the class, its metadata and the
+  backward pass; every operator and method that computes something (``+ - * / ** @``,
+  indexing, ``.sum()``, ``.view()``, ``.astype()``, ``.clamp_()`` ...) is bound onto
+  ``Tensor`` by :mod:`tinygan.ops.methods`, which ``tinygan.ops`` runs on import.
+  A method added here that needed an op would be an upward import and a cycle.
+* In-place changes are tracked by a **version counter** shared by tensors that
+  share data (``detach()``): every Function records the versions of its inputs,
+  and the backward refuses to use an input that was modified in place since,
+  instead of silently differentiating the wrong numbers.
 """
 from __future__ import annotations
 
@@ -20,7 +28,7 @@ import weakref
 from . import backend as B
 
 __all__ = ["Tensor", "Function", "no_grad", "enable_grad", "set_grad_enabled",
-           "is_grad_enabled", "grad", "tensor"]
+           "is_grad_enabled", "grad", "tensor", "Variable"]
 
 _GRAD_ENABLED = [True]
 
@@ -84,6 +92,7 @@ class Function:
         if _GRAD_ENABLED[0] and any(t.requires_grad for t in tensors):
             fn.inputs = tensors
             fn.needs_input_grad = tuple(t.requires_grad for t in tensors)
+            fn._versions = tuple(t._version for t in tensors)
             out = Tensor._make(out_data, True, fn)
             fn._output = weakref.ref(out)
             return out
@@ -116,6 +125,9 @@ class Tensor:
 
     __array_ufunc__ = None  # let `numpy_scalar * tensor` call Tensor.__rmul__
     __hash__ = object.__hash__  # identity hash, although == is elementwise
+    # The in-place version counter, a one-element list shared by tensors viewing the same
+    # data; created on first need (detach, an in-place op), so ordinary ops pay nothing.
+    _vc = None
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
         if isinstance(data, Tensor):
@@ -150,8 +162,50 @@ class Tensor:
     shape = property(lambda self: tuple(self.data.shape))
     dtype = property(lambda self: self.data.dtype)
     ndim = property(lambda self: self.data.ndim)
-    size = property(lambda self: int(self.data.size))
     is_leaf = property(lambda self: self._ctx is None)
+    # PyTorch conventions: size() is a method (a torch.Size-like tuple, or one dim's
+    # length), numel() the element count, dim() the rank.
+    def size(self, dim=None):
+        if dim is None:
+            return tuple(self.data.shape)
+        if not -self.data.ndim <= dim < max(self.data.ndim, 1):
+            raise IndexError(f"size(): dim {dim} is out of range for a tensor of shape "
+                             f"{self.shape}")
+        return int(self.data.shape[dim])
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    ndimension = dim
+    nelement = numel
+
+    @property
+    def device(self) -> str:
+        """'cpu' for NumPy data, 'cuda' for CuPy data, else the backend's name."""
+        name = B.array_module(self.data).__name__
+        if name == "numpy":
+            return "cpu"
+        return "cuda" if name.startswith("cupy") else name.rsplit(".", 1)[-1]
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device == "cuda"
+
+    # ------------------------------------------------------------ in-place versions
+    @property
+    def _version(self) -> int:
+        return self._vc[0] if self._vc is not None else 0
+
+    def _shared_counter(self):
+        if self._vc is None:
+            self._vc = [0]
+        return self._vc
+
+    def _bump_version(self) -> None:
+        self._shared_counter()[0] += 1
 
     def __len__(self):
         return self.data.shape[0]
@@ -182,8 +236,10 @@ class Tensor:
         return self.numpy().tolist()
 
     def detach(self) -> "Tensor":
-        """The same data, cut from the graph."""
-        return Tensor._make(self.data, False, None)
+        """The same data, cut from the graph (an in-place change to either is seen by both)."""
+        out = Tensor._make(self.data, False, None)
+        out._vc = self._shared_counter()
+        return out
 
     def requires_grad_(self, flag: bool = True) -> "Tensor":
         if flag and self.data.dtype.kind != "f":
@@ -196,31 +252,45 @@ class Tensor:
         """Keep ``.grad`` for this non-leaf tensor after backward."""
         self._retain = True
 
-    def astype(self, dtype) -> "Tensor":
-        from .ops.elementwise import cast
-        return cast(self, dtype)
-
     # ------------------------------------------------------------ backward
-    def backward(self, grad=None, retain_graph=None, create_graph: bool = False) -> None:
+    def backward(self, gradient=None, retain_graph=None, create_graph: bool = False,
+                 inputs=None) -> None:
         """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf requiring grad.
 
-        ``grad`` is d(loss)/d(self); it may be omitted only for a one-element
-        tensor.  With ``create_graph=True`` the gradients are recorded too,
-        so they can be differentiated again.
+        As ``torch.Tensor.backward``: ``gradient`` is d(loss)/d(self) and may be
+        omitted only for a one-element tensor; with ``create_graph=True`` the
+        gradients are recorded too, so they can be differentiated again; ``inputs``
+        (a tensor or a list) limits accumulation to those leaves.
         """
         if not self.requires_grad:
             raise RuntimeError("backward() called on a tensor that does not require grad "
                                "(no input of its graph has requires_grad=True, or it was built "
                                "under no_grad())")
-        grad = _root_grad(self, grad, "backward()")
+        gradient = _root_grad(self, gradient, "backward()")
         if retain_graph is None:
             retain_graph = create_graph
-        _run_backward([self], [grad], create_graph, retain_graph, capture=None)
+        only = None
+        if inputs is not None:
+            only = {id(t) for t in ([inputs] if isinstance(inputs, Tensor) else inputs)}
+        _run_backward([self], [gradient], create_graph, retain_graph, capture=None, only=only)
 
 
 def tensor(data, requires_grad=False, dtype=None) -> Tensor:
     """Create a tensor on the active backend (PyTorch-style factory)."""
     return Tensor(data, requires_grad=requires_grad, dtype=dtype)
+
+
+def Variable(data, requires_grad: bool = False, volatile: bool = False) -> Tensor:  # noqa: N802
+    """PyTorch's pre-0.4 wrapper, kept there as a no-op: returns ``data`` as a Tensor,
+    marked ``requires_grad`` when asked (old GAN scripts call ``Variable(x)`` everywhere).
+    ``volatile`` is accepted and has no effect, as in PyTorch since 0.4 (use ``no_grad()``)."""
+    t = data if isinstance(data, Tensor) else Tensor(data)
+    if requires_grad and not t.requires_grad:
+        if not t.is_leaf:
+            raise RuntimeError("Variable(x, requires_grad=True): x is part of a graph; use "
+                               "x.detach().requires_grad_()")
+        t.requires_grad_(True)
+    return t
 
 
 def _root_grad(root, grad, who):
@@ -261,8 +331,25 @@ def _topological_order(roots):
     return order
 
 
-def _run_backward(roots, root_grads, create_graph, retain_graph, capture):
-    """The backward pass.  ``capture`` maps id -> tensor for :func:`grad`; else fill ``.grad``."""
+def _check_versions(fn):
+    """Refuse to differentiate through an input that was modified in place after its use."""
+    out = fn._output()
+    if out is not None and out._version != 0:
+        raise RuntimeError(
+            f"the output of {type(fn).__name__} (shape {out.shape}) was modified by an in-place "
+            f"operation, but its backward needs it; use the out-of-place form")
+    for i, (inp, v) in enumerate(zip(fn.inputs, fn._versions)):
+        if inp._version != v:
+            raise RuntimeError(
+                f"one of the tensors needed for the gradient was modified by an in-place "
+                f"operation: input {i} (shape {inp.shape}) of {type(fn).__name__} is at version "
+                f"{inp._version}, but it was used at version {v}; use the out-of-place form "
+                f"(x = x.clamp(...) rather than x.clamp_(...)) or .clone() it first")
+
+
+def _run_backward(roots, root_grads, create_graph, retain_graph, capture, only=None):
+    """The backward pass.  ``capture`` maps id -> tensor for :func:`grad`; else fill ``.grad``
+    (of every leaf, or of those whose id is in ``only``)."""
     grads = {}
     for r, g in zip(roots, root_grads):
         grads[id(r)] = g if id(r) not in grads else grads[id(r)] + g
@@ -276,7 +363,7 @@ def _run_backward(roots, root_grads, create_graph, retain_graph, capture):
             if capture is not None:
                 if id(node) in capture:
                     captured[id(node)] = g
-            elif node._ctx is None or node._retain:
+            elif (node._ctx is None or node._retain) and (only is None or id(node) in only):
                 if create_graph:
                     g_keep = g
                 elif node.grad is None:
@@ -298,6 +385,7 @@ def _run_backward(roots, root_grads, create_graph, retain_graph, capture):
             fn = node._ctx
             if fn is None:
                 continue
+            _check_versions(fn)
             in_grads = fn.backward(g)
             if not isinstance(in_grads, tuple):
                 in_grads = (in_grads,)
@@ -314,21 +402,36 @@ def _run_backward(roots, root_grads, create_graph, retain_graph, capture):
     return captured
 
 
-def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=None,
-         allow_unused=False):
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         only_inputs=True, allow_unused=False, is_grads_batched=False):
     """Gradients of ``outputs`` with respect to ``inputs``, returned (not accumulated).
 
-    Like ``torch.autograd.grad``: with ``create_graph=True`` the result is part
-    of a graph and can be differentiated again (the WGAN-GP penalty does this).
+    As ``torch.autograd.grad``: the result is **always a tuple**, one entry per
+    input, even for a single input tensor (so ``grad(d, x)[0]`` is x's whole
+    gradient, not its first sample's).  ``grad_outputs`` holds d(loss)/d(output)
+    per output (None for a one-element output); with ``create_graph=True`` the
+    result is part of a graph and can be differentiated again (the WGAN-GP
+    penalty does this); ``retain_graph`` defaults to ``create_graph``; an input
+    the outputs do not depend on is an error unless ``allow_unused=True`` (then
+    None).  ``only_inputs`` is accepted for compatibility (PyTorch ignores it too).
     """
-    single = isinstance(inputs, Tensor)
+    if is_grads_batched:
+        raise NotImplementedError("grad(): is_grads_batched=True is not supported; loop over "
+                                  "the batch of grad_outputs instead")
+    del only_inputs  # deprecated in PyTorch, where it has no effect either
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    inputs = [inputs] if single else list(inputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     elif isinstance(grad_outputs, Tensor):
         grad_outputs = [grad_outputs]
+    else:
+        grad_outputs = list(grad_outputs)
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad(): {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
     for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grad(): input {i} is a {type(t).__name__}, not a Tensor")
         if not t.requires_grad:
             raise RuntimeError(f"grad(): input {i} (shape {t.shape}) does not require grad")
     for o in outputs:
@@ -349,4 +452,4 @@ def grad(outputs, inputs, grad_outputs=None, create_graph=False, retain_graph=No
         elif not create_graph:
             g = g.detach()
         result.append(g)
-    return result[0] if single else tuple(result)
+    return tuple(result)

@@ -3,6 +3,7 @@ seeded minibatch iterator.  Everything here is host-side NumPy; loops move batch
 device (``tinygan.backend.to_device``)."""
 from .idx import IDXError, read_idx, read_idx_images, read_idx_labels, write_idx  # noqa: F401
 from .loader import DataLoader, batches  # noqa: F401
+from .resize import check_sample_shape, resize_images  # noqa: F401
 from .mnist import (DATASETS, ChecksumError, DataError, DownloadError, MissingDataError,  # noqa
                     cache_dir, download, find_idx_files, find_mnist_dir, load_fashion_mnist,
                     load_mnist, to_unit_range)

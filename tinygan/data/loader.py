@@ -4,11 +4,16 @@ Each epoch's order is a permutation drawn from its own generator,
 ``numpy.random.default_rng([seed, epoch])``, so the whole state of the
 iterator is three integers (seed, epoch, position) — JSON-able, and enough to
 make a resumed run see bit-identical batches.  Batches are host NumPy arrays
-(fancy-indexed copies); the training loop moves them to the device.
+(fancy-indexed copies) that the training loop moves to the device, or, with
+``as_tensor=True``, Tensors on the active backend (what PyTorch code expects
+from ``for imgs, labels in dataloader``).
 """
 from __future__ import annotations
 
 import numpy as np
+
+from .. import backend as B
+from ..autograd import Tensor
 
 __all__ = ["DataLoader", "batches"]
 
@@ -21,13 +26,14 @@ class DataLoader:
     to the next one; :meth:`next_batch` never stops (it wraps to a new epoch).
     With ``drop_last`` the final incomplete batch of an epoch is skipped, so
     every batch has exactly ``batch_size`` rows (what GAN loops want).
+    With ``as_tensor`` each batch array becomes a Tensor on the active backend
+    (float data in the default dtype, integer labels kept as integers).
     """
 
     def __init__(self, data, batch_size: int, shuffle: bool = True, drop_last: bool = False,
-                 seed: int = 0):
+                 seed: int = 0, as_tensor: bool = False):
         multi = isinstance(data, tuple)
-        arrays = tuple(np.asarray(a) if isinstance(a, list) else a
-                       for a in (data if multi else (data,)))
+        arrays = tuple(_host_array(a) for a in (data if multi else (data,)))
         if not arrays:
             raise ValueError("DataLoader: data is empty (no arrays given)")
         for i, a in enumerate(arrays):
@@ -50,6 +56,7 @@ class DataLoader:
         self.shuffle, self.drop_last, self.seed = bool(shuffle), bool(drop_last), int(seed)
         self.epoch, self.position = 0, 0
         self._order, self._order_epoch = None, None
+        self.as_tensor = bool(as_tensor)
 
     def __len__(self) -> int:
         """Batches per epoch."""
@@ -72,6 +79,8 @@ class DataLoader:
         idx = self._epoch_order()[start:start + self.batch_size]
         self.position += 1
         out = tuple(a[idx] for a in self.arrays)
+        if self.as_tensor:
+            out = tuple(Tensor(a) for a in out)
         return out if self.tuple_input else out[0]
 
     def __iter__(self):
@@ -100,6 +109,15 @@ class DataLoader:
         return (f"DataLoader(n={self.n}, batch_size={self.batch_size}, shuffle={self.shuffle}, "
                 f"drop_last={self.drop_last}, seed={self.seed}, epoch={self.epoch}, "
                 f"position={self.position})")
+
+
+def _host_array(a):
+    """Lists → arrays, Tensors and device arrays → host arrays (batches are cut on the host)."""
+    if isinstance(a, Tensor):
+        a = a.data
+    if B.is_array(a):
+        return B.to_numpy(a)
+    return np.asarray(a) if isinstance(a, list) else a
 
 
 def batches(data, batch_size: int | None = None, shuffle: bool = True, drop_last: bool = True,

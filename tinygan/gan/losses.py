@@ -62,7 +62,7 @@ def gradient_penalty(critic, real: Tensor, fake: Tensor, x_hat: Tensor = None) -
     if x_hat is None:
         x_hat = interpolates(real, fake)
     scores = critic(x_hat)
-    g = grad(scores.sum(), x_hat, create_graph=True)
+    (g,) = grad(scores.sum(), x_hat, create_graph=True)
     axes = tuple(range(1, g.ndim))
     norms = sqrt(sum(g * g, axis=axes) + 1e-12)
     return mean((norms - 1.0) ** 2)

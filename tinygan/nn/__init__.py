@@ -1,9 +1,14 @@
 """Layers (``tinygan.nn``) — PyTorch-style Modules; functional forms in ``tinygan.nn.functional``."""
 from . import functional, init  # noqa: F401
 from .activation import LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
+from .container import Identity, ModuleDict, ModuleList
 from .linear import Linear
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss
 from .module import Module, Parameter, Sequential
 from .shape import Flatten, Reshape, Unflatten
 
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .conv import Conv2d, ConvTranspose2d
+from .dropout import Dropout, Dropout2d
+from .embedding import Embedding
+from .upsample import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d

@@ -74,7 +74,7 @@ class _BatchNorm(Module):
             x = Tensor(x)
         self._check_input(x)
         use_batch = self.training or not self.track_running_stats
-        if use_batch and x.size // x.shape[1] <= 1:
+        if use_batch and x.numel() // x.shape[1] <= 1:
             raise ValueError(f"{self._name()}: expected more than 1 value per channel when "
                              f"training, got input of shape {x.shape}")
         factor = 0.0

@@ -10,6 +10,8 @@ quirk so initial weights are distributed exactly as in PyTorch.
 """
 from __future__ import annotations
 
+import math
+
 from .._validate import positive_int as _positive_int
 from ..autograd import Tensor
 from ..backend import default_dtype, xp
@@ -44,7 +46,7 @@ class _ConvBase(Module):
         shape = ((self.in_channels, self.out_channels, kh, kw) if self.transposed
                  else (self.out_channels, self.in_channels, kh, kw))
         self.weight = Parameter(xp().zeros(shape, dtype=default_dtype()))
-        init.kaiming_uniform_(self.weight)  # fan_in from weight.shape[1], as PyTorch
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))  # fan_in from weight.shape[1]
         if bias:
             self.bias = Parameter(xp().zeros((self.out_channels,), dtype=default_dtype()))
             init.default_bias_(self.bias, self.weight)

@@ -1,4 +1,21 @@
-"""Weight initialisers (in place, under no_grad, seeded by ``tinygan.manual_seed``)."""
+"""Weight initialisers, in place and seeded by ``tinygan.manual_seed``, as ``torch.nn.init``.
+
+Each takes a Tensor / Parameter **or a raw array** — PyTorch code passes
+``m.weight.data``, which in tinygan is the parameter's array itself — and
+writes into it (``data[...] = values``), so the parameter object, its
+optimiser state and any view of it stay valid.  Like PyTorch's, they ignore
+gradient recording (initialisation is never part of a graph); a tensor's
+version counter is bumped, so a graph that already used the old values
+refuses to backpropagate through them.
+
+Formulas (PyTorch's ``torch.nn.init``):
+
+* ``xavier_uniform_``: U(−a, a), a = gain·sqrt(6 / (fan_in + fan_out));
+* ``xavier_normal_``: N(0, std²), std = gain·sqrt(2 / (fan_in + fan_out));
+* ``kaiming_uniform_``: U(−b, b), b = gain·sqrt(3 / fan); ``kaiming_normal_``:
+  N(0, (gain / sqrt(fan))²); fan = fan_in or fan_out (``mode``) and
+  gain = ``calculate_gain(nonlinearity, a)``.
+"""
 from __future__ import annotations
 
 import math
@@ -6,52 +23,121 @@ import math
 from .. import backend as B
 from ..autograd import Tensor
 
+__all__ = ["calculate_gain", "fan_in_and_fan_out", "normal_", "uniform_", "zeros_", "ones_",
+           "constant_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
+           "kaiming_normal_", "default_bias_", "dcgan_init_"]
 
-def _fill(t: Tensor, array) -> Tensor:
-    t.data = array.astype(t.dtype, copy=False).reshape(t.shape)
+
+def _array(t):
+    if isinstance(t, Tensor):
+        return t.data
+    if B.is_array(t):
+        return t
+    raise TypeError(f"nn.init: expected a Tensor, Parameter or array, got {type(t).__name__}")
+
+
+def _fill(t, values):
+    """Write ``values`` into ``t`` in place (a Tensor or an array) and return ``t``."""
+    arr = _array(t)
+    mod = B.array_module(arr)
+    if B.is_array(values) and B.array_module(values) is not mod:
+        values = mod.asarray(B.to_numpy(values))
+    arr[...] = values
+    if isinstance(t, Tensor):
+        t._bump_version()
     return t
 
 
-def fan_in_and_fan_out(t: Tensor):
+def _shape_dtype(t):
+    arr = _array(t)
+    if arr.dtype.kind != "f":
+        raise TypeError(f"nn.init: can only initialise floating tensors, got dtype {arr.dtype}")
+    return tuple(arr.shape), arr.dtype.type
+
+
+def fan_in_and_fan_out(t):
     """(fan_in, fan_out) of a Linear (out, in) or Conv (out, in, kh, kw) weight, as PyTorch."""
-    if t.ndim < 2:
-        raise ValueError(f"fan in/out needs a weight with at least 2 dims, got shape {t.shape}")
+    shape = tuple(_array(t).shape)
+    if len(shape) < 2:
+        raise ValueError(f"fan in/out needs a weight with at least 2 dims, got shape {shape}")
     receptive = 1
-    for s in t.shape[2:]:
+    for s in shape[2:]:
         receptive *= s
-    return t.shape[1] * receptive, t.shape[0] * receptive
+    return shape[1] * receptive, shape[0] * receptive
 
 
-def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
-    return _fill(t, B.randn(t.shape, dtype=t.dtype) * std + mean)
+def calculate_gain(nonlinearity: str, param=None) -> float:
+    """PyTorch's recommended gains: 1 (linear, conv, sigmoid), 5/3 (tanh), √2 (relu),
+    sqrt(2 / (1 + slope²)) (leaky_relu, slope default 0.01), 3/4 (selu)."""
+    linear = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+              "conv_transpose3d", "sigmoid")
+    if nonlinearity in linear:
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else float(param)
+        return math.sqrt(2.0 / (1 + slope ** 2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}")
 
 
-def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
-    return _fill(t, B.rand(t.shape, dtype=t.dtype) * (b - a) + a)
+def normal_(t, mean: float = 0.0, std: float = 1.0):
+    shape, dtype = _shape_dtype(t)
+    return _fill(t, B.randn(shape, dtype=dtype) * std + mean)
 
 
-def zeros_(t: Tensor) -> Tensor:
-    return _fill(t, B.array_module(t.data).zeros(t.shape, dtype=t.dtype))
+def uniform_(t, a: float = 0.0, b: float = 1.0):
+    shape, dtype = _shape_dtype(t)
+    return _fill(t, B.rand(shape, dtype=dtype) * (b - a) + a)
 
 
-def ones_(t: Tensor) -> Tensor:
-    return _fill(t, B.array_module(t.data).ones(t.shape, dtype=t.dtype))
+def constant_(t, val: float):
+    return _fill(t, val)
 
 
-def constant_(t: Tensor, value: float) -> Tensor:
-    return _fill(t, B.array_module(t.data).full(t.shape, value, dtype=t.dtype))
+def zeros_(t):
+    return _fill(t, 0)
 
 
-def kaiming_uniform_(t: Tensor, a: float = math.sqrt(5)) -> Tensor:
-    """PyTorch's default Linear/Conv weight init: U(−b, b), b = gain·sqrt(3 / fan_in),
-    gain = sqrt(2 / (1 + a²)); with a = √5 this is b = 1/sqrt(fan_in)."""
-    fan_in, _ = fan_in_and_fan_out(t)
-    gain = math.sqrt(2.0 / (1 + a * a))
-    bound = gain * math.sqrt(3.0 / fan_in)
+def ones_(t):
+    return _fill(t, 1)
+
+
+def xavier_uniform_(t, gain: float = 1.0):
+    fan_in, fan_out = fan_in_and_fan_out(t)
+    a = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return uniform_(t, -a, a)
+
+
+def xavier_normal_(t, gain: float = 1.0):
+    fan_in, fan_out = fan_in_and_fan_out(t)
+    return normal_(t, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
+
+
+def _kaiming_std(t, a, mode, nonlinearity):
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"kaiming init: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    fan_in, fan_out = fan_in_and_fan_out(t)
+    fan = fan_in if mode == "fan_in" else fan_out
+    return calculate_gain(nonlinearity, a) / math.sqrt(fan)
+
+
+def kaiming_uniform_(t, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"):
+    """U(−b, b), b = gain·sqrt(3 / fan).  PyTorch's default Linear/Conv weight init is this
+    with a = √5, i.e. b = 1/sqrt(fan_in) (the layers pass a=√5)."""
+    bound = math.sqrt(3.0) * _kaiming_std(t, a, mode, nonlinearity)
     return uniform_(t, -bound, bound)
 
 
-def default_bias_(bias: Tensor, weight: Tensor) -> Tensor:
+def kaiming_normal_(t, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"):
+    return normal_(t, 0.0, _kaiming_std(t, a, mode, nonlinearity))
+
+
+def default_bias_(bias, weight):
     """PyTorch's default bias init: U(−1/sqrt(fan_in), 1/sqrt(fan_in))."""
     fan_in, _ = fan_in_and_fan_out(weight)
     bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0

@@ -1,6 +1,8 @@
 """``Linear``: y = x Wᵀ + b, weight of shape (out_features, in_features) as in PyTorch."""
 from __future__ import annotations
 
+import math
+
 from ..autograd import Tensor
 from ..backend import default_dtype, xp
 from ..ops import matmul, transpose
@@ -23,7 +25,7 @@ class Linear(Module):
                 raise ValueError(f"Linear: {name} must be a positive integer, got {v!r}")
         self.in_features, self.out_features = int(in_features), int(out_features)
         self.weight = Parameter(xp().zeros((out_features, in_features), dtype=default_dtype()))
-        init.kaiming_uniform_(self.weight)
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))  # PyTorch's Linear default
         if bias:
             self.bias = Parameter(xp().zeros((out_features,), dtype=default_dtype()))
             init.default_bias_(self.bias, self.weight)

@@ -5,6 +5,8 @@ from collections import OrderedDict
 
 from .. import backend as B
 from ..autograd import Tensor
+from ..device import device as _device, is_device_like
+from ..dtypes import dtype_of
 
 
 class Parameter(Tensor):
@@ -70,6 +72,20 @@ class Module:
         self.__dict__.pop(name, None)
         self._buffers[name] = value
 
+    def add_module(self, name: str, module) -> None:
+        """Register ``module`` under ``name`` (names such as 'initial-100-512-convt' that are
+        not identifiers are allowed, as in PyTorch)."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module: {name!r} is a {type(module).__name__}, not a Module")
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"add_module: module name must be a non-empty string without '.', "
+                           f"got {name!r}")
+        for store in (self._parameters, self._buffers):
+            store.pop(name, None)
+        self._modules[name] = module
+
+    register_module = add_module
+
     def register_parameter(self, name: str, value) -> None:
         if value is None:
             self._parameters[name] = None
@@ -105,6 +121,9 @@ class Module:
 
     def children(self):
         return iter(m for m in self._modules.values() if m is not None)
+
+    def named_children(self):
+        return iter((n, m) for n, m in self._modules.items() if m is not None)
 
     def named_parameters(self, prefix: str = ""):
         seen = set()
@@ -144,9 +163,13 @@ class Module:
     def eval(self):
         return self.train(False)
 
-    def zero_grad(self) -> None:
+    def zero_grad(self, set_to_none: bool = True) -> None:
         for p in self.parameters():
-            p.grad = None
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad = Tensor._make(B.array_module(p.grad.data).zeros_like(p.grad.data),
+                                      False, None)
 
     def requires_grad_(self, flag: bool = True):
         for p in self.parameters():
@@ -202,16 +225,64 @@ class Module:
                     value = B.to_numpy(value)
                 t.data = mod.asarray(value, dtype=t.dtype).copy()
 
-    def to(self, backend: str):
-        """Move every parameter and buffer to ``backend`` ('numpy' or 'cupy') and make it active."""
-        B.set_backend(backend)
+    def to(self, *args, **kwargs):
+        """Move this module's parameters and buffers to a device and/or cast floating ones to a
+        dtype, in place (``model.to("cuda")``, ``model.to(device)``, ``model.to(float64)``).
+
+        Only this module moves: the active backend (where *new* tensors are made) is left
+        alone, so two models may live on two devices.  The same Parameter objects keep their
+        identity (an optimiser built before the move still holds them); gradients are moved
+        with them.
+        """
+        device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
+        kwargs.pop("non_blocking", None)
+        if kwargs:
+            raise TypeError(f"{type(self).__name__}.to(): unexpected keyword(s) "
+                            f"{', '.join(kwargs)}")
+        for a in args:
+            if isinstance(a, Tensor):
+                device, dtype = a.device, a.dtype
+            elif is_device_like(a):
+                device = a
+            else:
+                dtype = a
+        module = _device(device).module() if device is not None else None
+        if dtype is not None:
+            dtype = dtype_of(dtype, f"{type(self).__name__}.to()")
+            if dtype.kind != "f":
+                raise TypeError(f"{type(self).__name__}.to(): only floating dtypes are allowed, "
+                                f"got {dtype}")
+
+        def convert(arr, floating_only=True):
+            if module is not None and B.array_module(arr) is not module:
+                arr = module.asarray(B.to_numpy(arr))
+            if dtype is not None and arr.dtype.kind == "f" and arr.dtype != dtype:
+                arr = arr.astype(dtype)
+            return arr
+
         for t in list(self.parameters()) + list(self.buffers()):
-            t.data = B.to_device(B.to_numpy(t.data), dtype=t.dtype)
-            t.grad = None
+            t.data = convert(t.data)
+            if t.grad is not None:
+                t.grad = Tensor._make(convert(t.grad.data), False, None)
         return self
 
+    def cuda(self, device=None):
+        return self.to("cuda")
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def float(self):
+        return self.to("float32")
+
+    def double(self):
+        return self.to("float64")
+
+    def type(self, dst_type):
+        return self.to(dst_type)
+
     def num_parameters(self) -> int:
-        return sum(p.size for p in self.parameters())
+        return sum(p.numel() for p in self.parameters())
 
     # ------------------------------------------------------------ printing
     def extra_repr(self) -> str:

@@ -28,7 +28,7 @@ class Unflatten(Module):
         n = 1
         for s in self.shape:
             n *= s
-        if x.size != x.shape[0] * n:
+        if x.numel() != x.shape[0] * n:
             raise ValueError(f"Unflatten{self.shape}: input of shape {x.shape} does not hold "
                              f"{n} values per sample")
         return reshape(x, (x.shape[0],) + self.shape)

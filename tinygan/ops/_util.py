@@ -32,3 +32,16 @@ def normalize_axis(axis, ndim, who):
             raise ValueError(f"{who}: axis {a} is out of range for a tensor with {ndim} dims")
         out.append(a % ndim)
     return tuple(sorted(out))
+
+
+def resolve_reduction(dim, keepdim, axis, keepdims, who):
+    """PyTorch's ``dim=`` / ``keepdim=`` with NumPy's ``axis=`` / ``keepdims=`` as aliases."""
+    if axis is not None:
+        if dim is not None:
+            raise TypeError(f"{who}: give dim= or its alias axis=, not both")
+        dim = axis
+    if keepdims is not None:
+        keepdim = keepdims
+    if isinstance(dim, list):
+        dim = tuple(dim)
+    return dim, bool(keepdim)

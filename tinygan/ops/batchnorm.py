@@ -222,7 +222,7 @@ def batch_norm(x: Tensor, running_mean=None, running_var=None, weight=None, bias
         return BatchNormEval.apply(*inputs, running_mean=_data(running_mean),
                                    running_var=_data(running_var), **flags)
 
-    m = x.size // c if c else 0
+    m = x.numel() // c if c else 0
     if m <= 1:
         # One value per channel: σ² = 0 and x̂ = 0 — an error in PyTorch too.
         raise ValueError(f"{name}: expected more than 1 value per channel when training, "

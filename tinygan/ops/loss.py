@@ -8,7 +8,7 @@ from .. import backend as B
 from ..autograd import Function, Tensor
 from ._util import as_tensor
 from .activation import softplus
-from .elementwise import log, maximum
+from .elementwise import abs, log, maximum
 
 _nullcontext = contextlib.nullcontext
 
@@ -75,6 +75,13 @@ def mse_loss(pred: Tensor, target, reduction: str = "mean") -> Tensor:
     return _reduce(d * d, reduction, "mse_loss")
 
 
+def l1_loss(pred: Tensor, target, reduction: str = "mean") -> Tensor:
+    """|pred − target| (mean absolute error); the gradient at a tie is 0, as PyTorch's."""
+    target = as_tensor(target, pred)
+    _check_target(pred, target, "l1_loss")
+    return _reduce(abs(pred - target), reduction, "l1_loss")
+
+
 # ---------------------------------------------------------------- multi-class (digit classifier)
 class LogSoftmax(Function):
     """log softmax(x)_i = x_i − log Σ_j exp(x_j), shifted by max_j x_j so exp never overflows.
@@ -95,13 +102,22 @@ class LogSoftmax(Function):
         return g - exp(self.output) * _sum(g, self.axis, keepdims=True)
 
 
-def log_softmax(x: Tensor, axis: int = -1) -> Tensor:
-    """Log-probabilities of the classes along ``axis`` (stable for any logits)."""
+def log_softmax(x: Tensor, axis: int = -1, *, dim=None) -> Tensor:
+    """Log-probabilities of the classes along ``axis`` (or PyTorch's ``dim``), stable for
+    any logits."""
+    if dim is not None:
+        axis = dim
     if x.ndim == 0:
         raise ValueError("log_softmax: input must have at least one dimension, got a scalar")
     if not -x.ndim <= axis < x.ndim:
         raise ValueError(f"log_softmax: axis {axis} is out of range for shape {x.shape}")
     return LogSoftmax.apply(x, axis=axis % x.ndim)
+
+
+def softmax(x: Tensor, dim: int = -1) -> Tensor:
+    """Probabilities of the classes along ``dim``: exp(log_softmax), so no exp overflows."""
+    from .elementwise import exp
+    return exp(log_softmax(x, dim))
 
 
 def cross_entropy(logits: Tensor, target, reduction: str = "mean") -> Tensor:

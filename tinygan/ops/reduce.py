@@ -1,8 +1,8 @@
-"""Reductions: sum, mean, var, max/min (with keepdims)."""
+"""Reductions: sum, mean, var, max/min (``axis``/``keepdims``, or PyTorch's ``dim``/``keepdim``)."""
 from __future__ import annotations
 
 from ..autograd import Function, Tensor
-from ._util import constant, normalize_axis
+from ._util import constant, normalize_axis, resolve_reduction
 from .shape import broadcast_to, reshape
 
 
@@ -20,7 +20,10 @@ class Sum(Function):
         return broadcast_to(g, self.in_shape)
 
 
-def sum(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
+def sum(x: Tensor, axis=None, keepdims: bool = False, *, dim=None,  # noqa: A001
+        keepdim=None) -> Tensor:
+    axis, keepdims = resolve_reduction(dim, keepdims if keepdim is None else keepdim, axis,
+                                       None, "sum")
     axes = normalize_axis(axis, x.ndim, "sum")
     return Sum.apply(x, axis=axes, keepdims=keepdims)
 
@@ -33,7 +36,9 @@ def _count(shape, axes):
     return n
 
 
-def mean(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
+def mean(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
+    axis, keepdims = resolve_reduction(dim, keepdims if keepdim is None else keepdim, axis,
+                                       None, "mean")
     axes = normalize_axis(axis, x.ndim, "mean")
     n = _count(x.shape, axes)
     if n == 0:
@@ -41,8 +46,11 @@ def mean(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     return sum(x, axes, keepdims) * (1.0 / n)
 
 
-def var(x: Tensor, axis=None, keepdims: bool = False, ddof: int = 0) -> Tensor:
-    """Variance; ``ddof=1`` gives the unbiased estimate."""
+def var(x: Tensor, axis=None, keepdims: bool = False, ddof: int = 0, *, dim=None,
+        keepdim=None) -> Tensor:
+    """Variance; ``ddof=1`` gives the unbiased estimate (``Tensor.var`` defaults to it)."""
+    axis, keepdims = resolve_reduction(dim, keepdims if keepdim is None else keepdim, axis,
+                                       None, "var")
     axes = normalize_axis(axis, x.ndim, "var")
     n = _count(x.shape, axes)
     if n - ddof <= 0:
@@ -70,6 +78,7 @@ class _Extremum(Function):
 
 
 def max(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
+    """The largest value(s) (values only; ``Tensor.max(dim)`` adds the indices)."""
     return _Extremum.apply(x, axis=normalize_axis(axis, x.ndim, "max"), keepdims=keepdims,
                            largest=True)
 

@@ -76,7 +76,7 @@ def reshape(x: Tensor, *shape) -> Tensor:
     known = 1
     for s in shape:
         known *= s if s != -1 else 1
-    n = x.size
+    n = x.numel()
     if shape.count(-1) > 1 or (-1 not in shape and known != n) or \
             (-1 in shape and (known == 0 or n % known)):
         raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} "

@@ -72,7 +72,7 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-7, rtol: float = 1
         numeric = numpy.zeros(t.shape)
         flat_num = numeric.reshape(-1)
         original = t.data
-        for i in range(t.size):
+        for i in range(t.numel()):
             plus = original.copy()
             plus.reshape(-1)[i] += eps
             t.data = plus

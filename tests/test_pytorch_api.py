@@ -1,0 +1,521 @@
+"""PyTorch idioms that GAN scripts use, each run in tinygan and in PyTorch and compared.
+
+Every test here is one idiom from PyTorch GAN code (PyTorch-GAN's scripts,
+pytorch/examples' DCGAN, WGAN-GP reference code) written the way those scripts
+write it; ``tg`` plays the role of ``torch``.
+"""
+import ast
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import tinygan as tg
+from tinygan import backend as B
+from tinygan import nn
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def host(t):
+    return B.to_numpy(t.data)
+
+
+@pytest.fixture
+def pair(torch):
+    """The same float64 data as a tinygan and a torch tensor (both requiring grad)."""
+    a = np.random.default_rng(0).standard_normal((4, 3, 5))
+    return tg.tensor(a, dtype="float64", requires_grad=True), \
+        torch.tensor(a, requires_grad=True)
+
+
+def same(ours, theirs, rtol=1e-12, atol=1e-12):
+    theirs = theirs.detach().numpy() if hasattr(theirs, "detach") else np.asarray(theirs)
+    assert ours.shape == tuple(theirs.shape)
+    np.testing.assert_allclose(host(ours), theirs, rtol=rtol, atol=atol)
+
+
+# ---------------------------------------------------------------- the package
+def test_import_tinygan_alone_exposes_nn_optim_autograd():
+    code = ("import tinygan as torch; torch.nn.Linear; torch.optim.Adam; torch.autograd.grad; "
+            "torch.nn.functional.interpolate; torch.utils.save_image; "
+            "torch.utils.data.DataLoader; torch.nn.init.normal_")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT,
+                   env=dict(os.environ, PYTHONPATH=ROOT))
+
+
+def test_autograd_imports_nothing_from_ops_and_imports_alone():
+    tree = ast.parse(open(os.path.join(ROOT, "tinygan", "autograd.py")).read())
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            assert node.level == 0 or node.module in ("backend", None), \
+                f"autograd.py imports .{node.module} (only backend is below it)"
+            if node.module is None:
+                assert [a.name for a in node.names] == ["backend"]
+    subprocess.run([sys.executable, "-c", "import tinygan.autograd"], check=True, cwd=ROOT,
+                   env=dict(os.environ, PYTHONPATH=ROOT))
+
+
+# ---------------------------------------------------------------- autograd.grad
+def test_wgan_gp_grad_index_zero_is_the_whole_gradient(torch):
+    """``autograd.grad(...)[0]`` — a tuple, so [0] is x's gradient, not its first sample's."""
+    rng = np.random.default_rng(1)
+    real, fake = rng.standard_normal((2, 8, 6))
+    alpha = rng.uniform(size=(8, 1))
+    w1, w2 = rng.standard_normal((6, 5)), rng.standard_normal((5, 1))
+
+    def penalty(lib, t):
+        x = (t(alpha) * t(real) + (1 - t(alpha)) * t(fake)).requires_grad_(True)
+        W1, W2 = t(w1).requires_grad_(True), t(w2).requires_grad_(True)
+        d = lib.tanh(x @ W1) @ W2
+        gradients = lib.autograd.grad(outputs=d, inputs=x, grad_outputs=lib.ones(d.size()),
+                                      create_graph=True, retain_graph=True,
+                                      only_inputs=True)[0]
+        gradients = gradients.view(gradients.size(0), -1)
+        gp = ((gradients.norm(2, dim=1) - 1) ** 2).mean()
+        gp.backward()
+        return gradients, gp, W1.grad
+
+    g, gp, gw = penalty(tg, lambda a: tg.tensor(a, dtype="float64"))
+    tgr, tgp, tgw = penalty(torch, lambda a: torch.tensor(a))
+    assert g.shape == (8, 6)
+    same(g, tgr)
+    same(gp, tgp)
+    same(gw, tgw, rtol=1e-10)
+
+
+def test_grad_always_returns_a_tuple_and_takes_torch_keywords(pair):
+    x, tx = pair
+    y = (x * x).sum()
+    out = tg.grad(y, x, retain_graph=True)
+    assert isinstance(out, tuple) and len(out) == 1 and out[0].shape == x.shape
+    assert isinstance(tg.autograd.grad(y, [x], retain_graph=True), tuple)
+    u = tg.ones(2, requires_grad=True)
+    g_x, g_u = tg.autograd.grad(outputs=[y], inputs=[x, u], allow_unused=True)
+    assert g_u is None and np.allclose(host(g_x), 2 * host(x))
+
+
+def test_backward_gradient_and_inputs_keywords(pair):
+    x, tx = pair
+    for lib, v in ((tg, x), (__import__("torch"), tx)):
+        y = v * 3.0
+        y.backward(gradient=lib.ones_like(y) * 2.0)
+    same(x.grad, tx.grad)
+    a, b = tg.ones(2, requires_grad=True), tg.ones(2, requires_grad=True)
+    (a * b).sum().backward(inputs=[a])
+    assert a.grad is not None and b.grad is None
+
+
+def test_variable_is_a_no_op_wrapper(torch):
+    from tinygan.autograd import Variable
+    x = Variable(tg.FloatTensor(3, 2).fill_(1.0), requires_grad=False)
+    assert x.shape == (3, 2) and not x.requires_grad and np.all(host(x) == 1)
+    y = Variable(tg.randn(2), requires_grad=True)
+    assert y.requires_grad and y.is_leaf
+
+
+# ---------------------------------------------------------------- metadata and shapes
+def test_size_numel_dim_view(pair):
+    x, tx = pair
+    assert x.size() == tuple(tx.size()) and x.size(0) == tx.size(0) and x.size(-1) == 5
+    assert x.numel() == tx.numel() and x.dim() == tx.dim() == 3
+    same(x.view(x.size(0), -1), tx.view(tx.size(0), -1))
+    same(x.view(-1, 1).squeeze(1), tx.view(-1, 1).squeeze(1))
+    same(x.view(2, 2, 15), tx.view(2, 2, 15))
+    with pytest.raises(IndexError, match="out of range"):
+        x.size(3)
+
+
+def test_transpose_swaps_two_dims_permute_reorders(pair):
+    x, tx = pair
+    same(x.transpose(0, 2), tx.transpose(0, 2))
+    same(x.transpose(-1, 1), tx.transpose(-1, 1))
+    same(x.permute(2, 0, 1), tx.permute(2, 0, 1))
+    same(x[0].t(), tx[0].t())
+    with pytest.raises(TypeError, match="permute"):
+        x.transpose((2, 0, 1))
+
+
+def test_unsqueeze_squeeze_flatten_expand_repeat(pair):
+    x, tx = pair
+    for f in (lambda v: v.unsqueeze(1), lambda v: v.unsqueeze(-1), lambda v: v[:, :1].squeeze(1),
+              lambda v: v[:, :1].squeeze(), lambda v: v.squeeze(0), lambda v: v.flatten(),
+              lambda v: v.flatten(1), lambda v: v.flatten(0, 1),
+              lambda v: v[:, :1].expand(4, 3, 5), lambda v: v[:, :1].expand(-1, 3, -1),
+              lambda v: v[:, :1, :1].expand_as(v), lambda v: v.repeat(1, 2, 1),
+              lambda v: v[0].repeat(2, 1, 3)):
+        same(f(x), f(tx))
+    with pytest.raises(ValueError, match="cannot be expanded"):
+        x.expand(4, 4, 5)
+
+
+def test_reductions_take_dim_keepdim_and_numpy_aliases(pair):
+    x, tx = pair
+    same(x.mean(dim=1, keepdim=True), tx.mean(dim=1, keepdim=True))
+    same(x.sum(1), tx.sum(1))
+    same(x.sum(dim=(0, 2)), tx.sum(dim=(0, 2)))
+    same(x.mean(axis=1, keepdims=True), tx.mean(dim=1, keepdim=True))  # NumPy spellings
+    same(x.var(), tx.var())                      # unbiased by default, as torch
+    same(x.std(dim=0), tx.std(dim=0))
+    same(x.var(1, unbiased=False), tx.var(1, unbiased=False))
+    same(tg.mean(x, dim=2), torch_mean(tx, 2))
+    same(tg.sum(x, 0, keepdim=True), tx.sum(0, keepdim=True))
+
+
+def torch_mean(tx, dim):
+    return tx.mean(dim=dim)
+
+
+def test_max_min_with_dim_return_values_and_indices(pair):
+    x, tx = pair
+    v, i = x.max(dim=1)
+    tv, ti = tx.max(dim=1)
+    same(v, tv)
+    np.testing.assert_array_equal(host(i), ti.numpy())
+    assert i.dtype == np.int64
+    values, indices = x.min(2, keepdim=True)
+    r = tx.min(2, keepdim=True)
+    same(values, r.values)
+    np.testing.assert_array_equal(host(indices), r.indices.numpy())
+    same(x.max(), tx.max())
+    same(tg.max(x, 0).values, tx.max(0).values)
+    same(x.max(x * 0.5), tx.max(tx * 0.5))       # elementwise form
+    np.testing.assert_array_equal(host(x.argmax(dim=1)), tx.argmax(dim=1).numpy())
+    np.testing.assert_array_equal(host(x.argmin()), tx.argmin().numpy())
+    assert x.argmax(1, keepdim=True).shape == tuple(tx.argmax(1, keepdim=True).shape)
+
+
+def test_clamp_norm_pow(pair):
+    x, tx = pair
+    same(x.clamp(min=0), tx.clamp(min=0))
+    same(x.clamp(max=0.5), tx.clamp(max=0.5))
+    same(x.clamp(-0.5, 0.5), tx.clamp(-0.5, 0.5))
+    same(tg.clamp(x, min=0.1), tx.clamp(min=0.1))
+    same(x.clip(-1, 1), tx.clip(-1, 1))
+    same(x.norm(2, dim=1), tx.norm(2, dim=1))
+    same(x.norm(), tx.norm())
+    same(x.pow(2), tx.pow(2))
+    same(tg.pow(x, 3), tx.pow(3))
+    same(2 ** x, 2 ** tx)
+
+
+def test_cat_stack_where_and_elementwise_functions(pair, torch):
+    x, tx = pair
+    same(tg.cat((x, x * 2), dim=1), torch.cat((tx, tx * 2), dim=1))
+    same(tg.cat([x, x], -1), torch.cat([tx, tx], -1))
+    same(tg.stack([x, x], dim=1), torch.stack([tx, tx], dim=1))
+    same(tg.where(x > 0, x, x * 0.1), torch.where(tx > 0, tx, tx * 0.1))
+    for name in ("sigmoid", "tanh", "exp", "abs", "relu"):
+        same(getattr(tg, name)(x), getattr(torch, name)(tx))
+    same(tg.log(tg.sqrt(x.abs() + 1)), torch.log(torch.sqrt(tx.abs() + 1)))
+
+
+# ---------------------------------------------------------------- factories
+def test_factories_and_likes_match_torch_shapes_and_dtypes(torch):
+    x = tg.randn(3, 4)
+    tx = torch.randn(3, 4)
+    for name in ("zeros_like", "ones_like", "randn_like", "rand_like"):
+        a, b = getattr(tg, name)(x), getattr(torch, name)(tx)
+        assert a.shape == tuple(b.shape) and str(a.dtype) == str(b.dtype).split(".")[-1]
+    same(tg.full_like(x, 0.9), torch.full_like(tx, 0.9), rtol=0, atol=0)
+    for args in (((2, 3), 1.0), ((4,), 1), ((2,), True)):
+        a, b = tg.full(*args), torch.full(*args)
+        assert a.shape == tuple(b.shape) and str(a.dtype) == str(b.dtype).split(".")[-1]
+    label = tg.full((5,), 1, dtype=x.dtype, device=tg.device("cpu"))
+    assert label.dtype == np.float32 and np.all(host(label) == 1)
+    for args in ((5,), (1, 7, 2), (0.0, 1.0, 0.25)):
+        a, b = tg.arange(*args), torch.arange(*args)
+        assert str(a.dtype) == str(b.dtype).split(".")[-1]
+        np.testing.assert_array_equal(host(a), b.numpy())
+    assert tg.zeros(2, 3, dtype=tg.float64).dtype == np.float64
+    assert tg.ones((2, 3)).shape == (2, 3)
+    assert tg.randn(2, 2, device="cpu").device == "cpu"
+    assert tg.randint(0, 10, (64,)).dtype == np.int64
+    assert tg.from_numpy(np.ones(3)).dtype == torch.from_numpy(np.ones(3)).numpy().dtype
+    assert tg.tensor([1, 2]).dtype == np.int64 and tg.tensor([1.0]).dtype == np.float32
+    assert tg.float32 == np.float32 and tg.float64 == np.float64 and tg.long == np.int64
+
+
+def test_manual_seed_makes_draws_repeatable():
+    tg.manual_seed(3)
+    a = host(tg.randn(5))
+    tg.manual_seed(3)
+    np.testing.assert_array_equal(a, host(tg.randn(5)))
+
+
+def test_pytorch_gan_legacy_idioms_run_unchanged(tmp_path):
+    """PyTorch-GAN's scripts, line for line (as in its gan.py / cgan.py / wgan.py)."""
+    from tinygan.autograd import Variable
+    from tinygan.utils import save_image
+    cuda = True if tg.cuda.is_available() else False
+    Tensor = tg.cuda.FloatTensor if cuda else tg.FloatTensor
+    LongTensor = tg.cuda.LongTensor if cuda else tg.LongTensor
+    imgs = tg.rand(6, 1, 4, 4, dtype="float64")
+    valid = Variable(Tensor(imgs.size(0), 1).fill_(1.0), requires_grad=False)
+    real_imgs = Variable(imgs.type(Tensor))
+    z = Variable(Tensor(np.random.normal(0, 1, (imgs.shape[0], 3))))
+    labels = Variable(LongTensor(np.random.randint(0, 10, imgs.shape[0])))
+    assert valid.dtype == real_imgs.dtype == z.dtype == np.float32 and labels.dtype == np.int64
+    gen_imgs = nn.Sequential(nn.Linear(3, 16), nn.Tanh())(z).view(6, 1, 4, 4)
+    save_image(gen_imgs.data[:25], str(tmp_path / "0.png"), nrow=5, normalize=True)
+    assert (tmp_path / "0.png").exists()
+    noisev = Variable(tg.randn(2, 3), volatile=True)  # gan_toy.py: accepted, no effect
+    fake = Variable(nn.Linear(3, 2)(noisev).data)   # .data is the array; Variable wraps it
+    assert isinstance(fake, tg.Tensor) and not fake.requires_grad
+    assert tg.accelerator.is_available() == tg.cuda.is_available()
+    tg.backends.cudnn.benchmark = True
+
+
+def test_legacy_tensor_types_as_pytorch_gan_uses_them(torch):
+    Tensor = tg.FloatTensor
+    valid = Tensor(6, 1).fill_(1.0)
+    assert valid.shape == (6, 1) and valid.dtype == np.float32 and np.all(host(valid) == 1)
+    z = Tensor(np.random.normal(0, 1, (6, 4)))
+    assert z.dtype == np.float32
+    labels = tg.LongTensor(np.random.randint(0, 10, 6))
+    assert labels.dtype == np.int64
+    imgs = tg.randn(2, 3).double().type(Tensor)
+    assert imgs.dtype == np.float32
+    assert tg.randn(2).long().dtype == np.int64 and tg.randn(2).double().dtype == np.float64
+
+
+# ---------------------------------------------------------------- devices
+def test_device_and_to_move_between_backends():
+    dev = tg.device("cuda" if tg.cuda.is_available() else "cpu")
+    x = tg.randn(2, 3, requires_grad=True)
+    y = x.to(dev)
+    assert y is x or y.device == dev.type
+    assert x.cpu().device == "cpu" and str(tg.device("cpu")) == "cpu"
+    z = x.to("standin")             # the CuPy stand-in: another device without a GPU
+    assert z.device == "standin" and B.get_backend() == "numpy"
+    (z * z).sum().backward()        # the gradient comes back to x's device
+    assert x.grad.device == "cpu"
+    np.testing.assert_allclose(host(x.grad), 2 * host(x), rtol=1e-6)
+    assert x.to(tg.float64).dtype == np.float64 and x.to(x).dtype == np.float32
+    if not tg.cuda.is_available():
+        with pytest.raises(B.BackendError, match="cupy"):
+            x.cuda()
+
+
+# ---------------------------------------------------------------- in-place ops
+def test_inplace_ops_match_torch_on_plain_tensors(torch):
+    a = np.random.default_rng(2).standard_normal((3, 4))
+    ours, theirs = tg.tensor(a, dtype="float64"), torch.tensor(a)
+    for f in (lambda v: v.add_(1.5), lambda v: v.mul_(0.5), lambda v: v.clamp_(-0.3, 0.4),
+              lambda v: v.add_(v, alpha=2.0), lambda v: v.sub_(0.1), lambda v: v.div_(2.0)):
+        assert f(ours) is ours
+        f(theirs)
+        same(ours, theirs)
+    ours.copy_(tg.tensor(np.arange(4.0)))
+    theirs.copy_(torch.arange(4.0))
+    same(ours, theirs)
+    assert np.all(host(ours.zero_()) == 0) and np.all(host(ours.fill_(0.9)) == 0.9)
+    tg.manual_seed(0)
+    big = tg.zeros(200, 300).normal_(0.0, 0.02)
+    assert abs(host(big).std() - 0.02) < 0.0005  # 60,000 draws: sd of the estimate 6e-5
+    u = tg.zeros(200, 300).uniform_(-1, 1)
+    assert host(u).min() >= -1 and host(u).max() < 1 and abs(host(u).mean()) < 0.01
+
+
+def test_inplace_on_parameters_allowed_under_no_grad_refused_while_recording(torch):
+    D = nn.Linear(3, 1)
+    with tg.no_grad():              # WGAN weight clipping, written for both libraries
+        for p in D.parameters():
+            p.clamp_(-0.01, 0.01)
+        D.bias.fill_(0.0)
+    assert np.abs(host(D.weight)).max() <= 0.01 and np.all(host(D.bias) == 0)
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        D.weight.mul_(2.0)
+    tD = torch.nn.Linear(3, 1)      # PyTorch refuses it too
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        tD.weight.mul_(2.0)
+    h = D(tg.ones(2, 3))
+    with pytest.raises(RuntimeError, match="part of a recorded graph"):
+        h.add_(1.0)
+
+
+def test_inplace_change_of_a_saved_tensor_is_caught_at_backward(torch):
+    """pytorch/examples' DCGAN reuses ``label`` with ``label.fill_()`` — fine after the
+    backward that used it; before it, the gradient would be computed from the new values."""
+    p = tg.rand(4, requires_grad=True)
+    label = tg.full((4,), 1.0)
+    loss = nn.BCELoss()(p * 0.5 + 0.25, label)
+    loss.backward()
+    label.fill_(0.0)                # after backward: allowed, as in DCGAN
+    loss = nn.BCELoss()(p * 0.5 + 0.25, label)
+    label.fill_(1.0)                # before backward: refused
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        loss.backward()
+    x = tg.randn(3, requires_grad=True)
+    y = x.tanh()                    # tanh's backward uses its output
+    with tg.no_grad():
+        y.mul_(2.0)
+    with pytest.raises(RuntimeError, match="output of Tanh"):
+        y.sum().backward()
+    d = x.detach()                  # detach shares data and the version counter
+    z = (x * x).sum()
+    d.add_(1.0)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        z.backward()
+
+
+# ---------------------------------------------------------------- nn idioms
+def test_pytorch_gan_layer_spellings_build_and_run():
+    img_shape = (1, 8, 8)
+
+    def block(in_feat, out_feat, normalize=True):
+        layers = [nn.Linear(in_feat, out_feat)]
+        if normalize:
+            layers.append(nn.BatchNorm1d(out_feat, 0.8))
+        layers.append(nn.LeakyReLU(0.2, inplace=True))
+        return layers
+
+    model = nn.Sequential(*block(4, 16, normalize=False), *block(16, 32),
+                          nn.Linear(32, int(np.prod(img_shape))), nn.Tanh())
+    img = model(tg.randn(5, 4))
+    img = img.view(img.size(0), *img_shape)
+    assert img.shape == (5, 1, 8, 8)
+    disc = nn.Sequential(nn.Conv2d(1, 4, 3, 2, 1), nn.LeakyReLU(0.2, inplace=True),
+                         nn.Dropout2d(0.25), nn.Upsample(scale_factor=2), nn.ReLU(True),
+                         nn.Flatten(), nn.Linear(4 * 8 * 8, 1), nn.Sigmoid())
+    assert disc(img).shape == (5, 1)
+    assert len(disc) == 8 and isinstance(disc[0], nn.Conv2d)
+
+
+def test_add_module_names_and_resize_as_the_wgan_reference_code_uses(torch):
+    """WassersteinGAN's DCGAN builds its nets with add_module and refills its input buffers
+    with resize_as_(x).copy_(x) / resize_(n, nz, 1, 1).normal_(0, 1)."""
+    def build(lib):
+        main = lib.nn.Sequential()
+        main.add_module("initial-8-4-convt", lib.nn.ConvTranspose2d(8, 4, 4, 1, 0, bias=False))
+        main.add_module("initial-4-relu", lib.nn.ReLU(True))
+        return main
+    ours, theirs = build(tg), build(torch)
+    assert [n for n, _ in ours.named_children()] == [n for n, _ in theirs.named_children()]
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    assert ours(tg.randn(2, 8, 1, 1)).shape == (2, 4, 4, 4)
+    buf = tg.FloatTensor()
+    real = tg.randn(3, 2)
+    buf.resize_as_(real).copy_(real)
+    np.testing.assert_array_equal(host(buf), host(real))
+    noise = tg.FloatTensor(6, 5, 1, 1).resize_(6, 5, 1, 1).normal_(0, 1)
+    assert noise.shape == (6, 5, 1, 1)
+    with pytest.raises(TypeError, match="not a Module"):
+        ours.add_module("x", 3)
+
+
+def test_adam_zero_grad_set_to_none_and_module_zero_grad():
+    net = nn.Linear(2, 1)
+    opt = tg.optim.Adam(net.parameters(), lr=1e-3, betas=(0.5, 0.999))
+    net(tg.ones(3, 2)).sum().backward()
+    opt.zero_grad(set_to_none=False)
+    assert all(np.all(host(p.grad) == 0) for p in net.parameters())
+    opt.zero_grad(set_to_none=True)
+    assert all(p.grad is None for p in net.parameters())
+    net(tg.ones(3, 2)).sum().backward()
+    net.zero_grad()
+    assert all(p.grad is None for p in net.parameters())
+
+
+def test_state_dict_round_trip_with_torch(torch):
+    ours = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.LeakyReLU(0.2), nn.Linear(4, 1))
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4),
+                                 torch.nn.LeakyReLU(0.2), torch.nn.Linear(4, 1))
+    ours.load_state_dict({k: tg.from_numpy(v.numpy()) for k, v in theirs.state_dict().items()})
+    x = np.random.default_rng(3).standard_normal((6, 3)).astype(np.float32)
+    same(ours(tg.from_numpy(x)), theirs(torch.from_numpy(x)), rtol=1e-5, atol=1e-6)
+
+
+# ---------------------------------------------------------------- data and images
+def test_dataloader_yields_tensors():
+    images = np.random.default_rng(0).standard_normal((10, 1, 4, 4)).astype(np.float32)
+    labels = np.arange(10)
+    from tinygan.data import DataLoader
+    loader = DataLoader((images, labels), batch_size=4, shuffle=False, as_tensor=True)
+    imgs, labs = next(iter(loader))
+    assert isinstance(imgs, tg.Tensor) and imgs.shape == (4, 1, 4, 4)
+    assert labs.dtype == np.int64 and list(host(labs)) == [0, 1, 2, 3]
+    from tinygan.utils.data import DataLoader as TorchStyle, TensorDataset
+    ds = TensorDataset(tg.from_numpy(images), tg.from_numpy(labels))
+    batches = list(TorchStyle(ds, batch_size=4, shuffle=True))
+    assert [b[0].shape[0] for b in batches] == [4, 4, 2]
+    assert isinstance(batches[0], list) and isinstance(batches[0][1], tg.Tensor)
+    seen = np.concatenate([host(b[1]) for b in batches])
+    assert sorted(seen) == list(range(10))
+    loader = TorchStyle(ds, batch_size=4, shuffle=True)
+    for first in loader:
+        break                       # leave the epoch early ...
+    again = [host(b[1]) for b in loader]
+    assert len(again) == 3 and sorted(np.concatenate(again)) == list(range(10))  # ... full next
+    assert len(loader.dataset) == 10
+
+
+def test_save_image_follows_torchvision_pixel_rule(tmp_path):
+    from matplotlib.image import imread
+    imgs = np.linspace(-1, 1, 2 * 1 * 3 * 3).reshape(2, 1, 3, 3).astype(np.float32)
+    path = tmp_path / "grid.png"
+    tg.utils.save_image(tg.from_numpy(imgs), path, nrow=2, normalize=True)
+    got = np.round(imread(path) * 255).astype(int)
+    # torchvision's layout: padding 2 before every image and after the last,
+    # so the height is 3 + 2·2 and the width 2·(3 + 2) + 2
+    assert got.shape[:2] == (3 + 2 * 2, 2 * (3 + 2) + 2)
+    expected = np.floor((imgs - imgs.min()) / (imgs.max() - imgs.min()) * 255 + 0.5)
+    np.testing.assert_array_equal(got[2:5, 2:5, 0], expected[0, 0])
+    np.testing.assert_array_equal(got[2:5, 7:10, 1], expected[1, 0])
+    assert np.all(got[0:2, :, :3] == 0)                         # pad_value 0
+    tg.utils.save_image(imgs[:1] * 0.5 + 0.5, tmp_path / "one.png", value_range=(0, 1),
+                        normalize=True)
+    one = np.round(imread(tmp_path / "one.png") * 255).astype(int)
+    assert one.shape[:2] == (3, 3)
+    np.testing.assert_array_equal(one[..., 0], np.floor((imgs[0, 0] * 0.5 + 0.5) * 255 + 0.5))
+
+
+def test_resize_images_matches_interpolate_and_sample_shape_check(torch):
+    from tinygan.data import check_sample_shape, resize_images
+    import torch.nn.functional as TF
+    images = np.random.default_rng(4).uniform(-1, 1, (3, 1, 28, 28)).astype(np.float32)
+    out = resize_images(images, 32)
+    assert out.shape == (3, 1, 32, 32) and out.dtype == np.float32
+    ref = TF.interpolate(torch.tensor(images, dtype=torch.float64), size=(32, 32),
+                         mode="bilinear").numpy()
+    np.testing.assert_allclose(out, ref, rtol=1e-6, atol=1e-6)
+    assert out.min() >= -1 and out.max() <= 1
+    assert resize_images(images, (28, 28)) is images
+    check_sample_shape((64, 1, 28, 28), (16, 1, 28, 28))
+    with pytest.raises(ValueError, match=r"\(1, 32, 32\) but the data has shape \(1, 28, 28\)"
+                                         r".*resize_images\(images, 32\)"):
+        check_sample_shape((64, 1, 32, 32), (64, 1, 28, 28))
+
+
+def test_torchvision_style_mnist_and_transforms(tmp_path, torch):
+    """``datasets.MNIST(root, train=True, download=..., transform=Compose([Resize(32),
+    ToTensor(), Normalize([0.5], [0.5])]))`` as PyTorch-GAN builds it."""
+    import torch.nn.functional as TF
+    from tinygan.data import write_idx
+    from tinygan.utils import datasets, transforms
+    rng = np.random.default_rng(5)
+    pixels = rng.integers(0, 256, size=(20, 28, 28)).astype(np.uint8)
+    labels = rng.integers(0, 10, size=20).astype(np.uint8)
+    raw = tmp_path / "MNIST" / "raw"          # torchvision's folder layout
+    raw.mkdir(parents=True)
+    write_idx(str(raw / "train-images-idx3-ubyte.gz"), pixels)
+    write_idx(str(raw / "train-labels-idx1-ubyte.gz"), labels)
+    tf = transforms.Compose([transforms.Resize(32), transforms.ToTensor(),
+                             transforms.Normalize([0.5], [0.5])])
+    ds = datasets.MNIST(str(tmp_path), train=True, download=False, transform=tf)
+    img, label = ds[3]
+    assert isinstance(img, tg.Tensor) and img.shape == (1, 32, 32) and label == labels[3]
+    up = TF.interpolate(torch.tensor(pixels[3:4, None], dtype=torch.float64), size=(32, 32),
+                        mode="bilinear").numpy()[0]
+    expected = (np.clip(np.round(up), 0, 255) / 255.0 - 0.5) / 0.5
+    np.testing.assert_allclose(host(img), expected, rtol=0, atol=1e-6)
+    loader = tg.utils.data.DataLoader(ds, batch_size=8, shuffle=False)
+    imgs, labs = next(iter(loader))
+    assert imgs.shape == (8, 1, 32, 32) and labs.dtype == np.int64
+    np.testing.assert_allclose(host(imgs)[3], host(img), rtol=0, atol=1e-6)
+    plain = transforms.ToTensor()(pixels[0])
+    np.testing.assert_allclose(host(plain)[0], pixels[0] / 255.0, rtol=1e-6)
+    with pytest.raises(FileNotFoundError, match="download=True"):
+        datasets.MNIST(str(tmp_path), train=False)
