@@ -40,7 +40,7 @@ def logit_gradients(d_values, saturating: bool) -> np.ndarray:
     """
     d = np.asarray(d_values, dtype=np.float64)
     a = C.T(np.log(d) - np.log1p(-d), requires_grad=True)      # a = logit(D)
-    g = tinygan.grad(generator_loss(a, saturating=saturating), a)
+    (g,) = tinygan.grad(generator_loss(a, saturating=saturating), a)
     return np.abs(C.to_np(g)) * len(d)
 
 
@@ -72,7 +72,7 @@ def output_gradients(g, d, n=512, seed=5):
     for sat in (True, False):
         fake = g(z)
         logits = d(fake)
-        gx = tinygan.grad(generator_loss(logits, saturating=sat), fake)
+        (gx,) = tinygan.grad(generator_loss(logits, saturating=sat), fake)
         res["sat" if sat else "ns"] = np.abs(C.to_np(gx)).ravel() * n
         res["d"] = C.sigmoid_np(C.to_np(logits)).ravel()
     return res

@@ -104,7 +104,7 @@ class SegmentGame:
         out = self.d(self.g(C.T(np.linspace(0, 1, n).reshape(-1, 1))))
         loss = (generator_loss(out, saturating=True) if self.kind == "js"
                 else wasserstein_generator_loss(out))
-        return float(C.to_np(tinygan.grad(loss, self.g.theta)).ravel()[0])
+        return float(C.to_np(tinygan.grad(loss, self.g.theta)[0]).ravel()[0])
 
     def loop(self, opt_g, iters: int, n_critic: int, sigma=None):
         """The library's loop of this kind (θ's optimiser ``opt_g``), one record per θ step."""

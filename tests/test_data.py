@@ -399,6 +399,15 @@ def silent_server():
     listener.listen(8)
     held, stop, mode = [], threading.Event(), {"trickle": False}
 
+    def trickle(conn):
+        try:
+            for _ in range(100):
+                if stop.wait(0.2):
+                    return
+                conn.send(b"x")
+        except OSError:  # the client gave up and closed the connection
+            pass
+
     def serve():
         listener.settimeout(0.05)
         while not stop.is_set():
@@ -409,9 +418,7 @@ def silent_server():
             held.append(conn)
             if mode["trickle"]:
                 conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: 100000\r\n\r\n")
-                threading.Thread(target=lambda c=conn: [
-                    (time.sleep(0.2), c.send(b"x")) for _ in range(100) if not stop.is_set()],
-                    daemon=True).start()
+                threading.Thread(target=trickle, args=(conn,), daemon=True).start()
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     try:

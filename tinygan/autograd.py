@@ -244,7 +244,7 @@ class Tensor:
     def requires_grad_(self, flag: bool = True) -> "Tensor":
         if flag and self.data.dtype.kind != "f":
             raise TypeError(f"only Tensors of floating point dtype can require gradients, "
-                            f"got dtype {self.dtype}")
+                            f"got dtype {self.dtype} (write the data as floats or pass dtype=)")
         self.requires_grad = bool(flag)
         return self
 
