@@ -303,3 +303,20 @@ def test_lr_setter_rejects_bad_rates(bad):
     with pytest.raises(ValueError, match=r"SGD: invalid lr=.* \(must be a finite number >= 0\)"):
         opt.lr = bad
     assert opt.lr == 0.1
+
+
+def test_a_graph_saved_before_a_step_refuses_to_backpropagate_after_it():
+    """PyTorch's rule: optimizer.step() changes the weights in place, so a loss built from
+    the old weights cannot be differentiated through the new ones (it raises, it does not
+    silently mix them)."""
+    import tinygan
+    from tinygan import nn, optim
+    layer = nn.Linear(3, 1)
+    opt = optim.SGD(layer.parameters(), lr=0.1)
+    x = tinygan.randn(4, 3)
+    first = (layer(x) ** 2).sum()
+    second = (layer(x) ** 2).sum()
+    first.backward()
+    opt.step()
+    with pytest.raises(RuntimeError, match="in.place|inplace|modified"):
+        second.backward()

@@ -269,24 +269,38 @@ def test_damaged_checkpoints_give_one_line(capsys, tmp_path, edit, fragment):
 
 
 # ---------------------------------------------------------------- 5. sample any run
-def test_sample_reads_image_runs_of_any_shape(capsys, tmp_path, monkeypatch):
-    """A 32×32 run (the data's shape is stored in the run's config) samples at 32×32."""
-    from tinygan.gan import streams
-
-    def padded(cfg):  # 28×28 digits padded to 32×32 with background, as a resize would give
-        from tinygan.data.mnist import load_mnist
-        images, _ = load_mnist(cfg.data_dir, "train")
-        images = np.pad(images, ((0, 0), (0, 0), (2, 2), (2, 2)), constant_values=-1.0)
-        return streams.ImageStream(images, cfg.batch_size, cfg.seed)
-    monkeypatch.setattr(sys.modules["tinygan.gan.train"], "make_data", padded)
+def test_sample_reads_image_runs_of_any_shape(capsys, tmp_path):
+    """A 32×32 run on 28×28 digits (--resize 32; the data's shape is stored in the run's
+    config) trains at 32×32 and samples at 32×32."""
     out = str(tmp_path / "r32")
-    cfg = make_config("dcgan", data="mnist", data_dir=_fake_idx_dir(tmp_path / "idx"),
-                      steps=1, batch_size=8, ngf=2, ndf=2, z_dim=4, n_samples=4,
-                      sample_every=0, progress=False, figures=False, out=out)
-    train(cfg)
+    code, _, err = _run(capsys, "train", "dcgan", "--data-dir", _fake_idx_dir(tmp_path / "idx"),
+                        "--resize", "32", "--steps", "1", "--batch-size", "8", "--ngf", "2",
+                        "--ndf", "2", "--z-dim", "4", "--n-samples", "4", "--out", out,
+                        "--quiet")
+    assert code == 0, err
+    assert np.load(os.path.join(out, "samples.npy")).shape == (4, 1, 32, 32)
     code, _, err = _run(capsys, "sample", out, "-n", "3", "--out", str(tmp_path / "s.npy"))
     assert code == 0, err
     assert np.load(tmp_path / "s.npy").shape == (3, 1, 32, 32)
+    code, _, err = _run(capsys, "train", "gan", "--resize", "32", "--out", str(tmp_path / "t"))
+    _one_line_error(code, err, "--resize applies only to image data")
+
+
+def test_a_generator_of_another_shape_than_the_data_is_refused(tmp_path, monkeypatch):
+    from tinygan.gan import factory
+    from tinygan.gan.models import DCGANDiscriminator, DCGANGenerator
+    real_build = factory.build_models
+
+    def mismatched(cfg, data_shape):  # a 32×32 G beside the 28×28 data
+        _, D = real_build(cfg, data_shape)
+        return DCGANGenerator(cfg.z_dim, 1, 32, cfg.ngf), D
+    cfg = make_config("dcgan", data="mnist", data_dir=_fake_idx_dir(tmp_path / "idx"),
+                      steps=1, batch_size=8, ngf=2, ndf=2, z_dim=4, progress=False,
+                      figures=False, out=str(tmp_path / "r"))
+    monkeypatch.setattr(sys.modules["tinygan.gan.train"], "build_models", mismatched)
+    with pytest.raises(ConfigError, match=r"\(1, 32, 32\) but the data has shape "
+                                          r"\(1, 28, 28\)"):
+        train(cfg)
 
 
 def test_sample_refuses_a_generator_with_nonfinite_weights(capsys, tmp_path):

@@ -90,6 +90,9 @@ def _add_train_options(p: argparse.ArgumentParser, model: str) -> None:
                         "$TINYGAN_DATA or ~/.cache/tinygan)")
     p.add_argument("--download", action="store_true",
                    help="download missing MNIST/Fashion-MNIST files (checksums verified)")
+    p.add_argument("--resize", metavar="N", type=_positive_int, default=None,
+                   help="resample the images to N×N (bilinear), e.g. 32 or 64 for a DCGAN of "
+                        "that size on 28×28 digits (default: the data's own size)")
     p.add_argument("--download-timeout", metavar="SECONDS", type=_positive_float, default=None,
                    help="overall deadline of --download, all mirrors included (default: 60)")
     length = p.add_mutually_exclusive_group()

@@ -82,6 +82,7 @@ class TrainConfig:
     figures: bool = True                  # PNGs in the run folder (tests switch them off)
     threads: Optional[int] = None         # CPU threads of BLAS/OpenMP (None: the library's)
     download_timeout: float = 60.0        # --download: overall deadline in seconds
+    resize: Optional[int] = None          # image data resampled to resize × resize (bilinear)
     history: list = field(default_factory=list)  # changed on resume: {resumed_at, lr: [old, new]}
     data_shape: Optional[list] = None     # (C, H, W) or (dim,): set by the run from its data
     extra: dict = field(default_factory=dict)
@@ -217,7 +218,7 @@ def _positive(cfg, name, kind=int, allow_none=False):
 # Sizes beyond these cannot be allocated on any machine this runs on (a 2**31-wide layer
 # is 16 GiB of float32 weights alone); refusing them names the option instead of failing
 # inside NumPy with a MemoryError.
-SIZE_CEILING = {"batch_size": 1 << 20, "z_dim": 1 << 16, "ngf": 1 << 12, "ndf": 1 << 12,
+SIZE_CEILING = {"resize": 1 << 12, "batch_size": 1 << 20, "z_dim": 1 << 16, "ngf": 1 << 12, "ndf": 1 << 12,
                 "n_samples": 1 << 24, "hidden": 1 << 16, "steps": 1 << 40, "threads": 1 << 10}
 
 # option -> (what it needs, the test): an option the user set that cannot act is refused
@@ -227,6 +228,7 @@ APPLIES = {
     "alpha": ("--optimizer rmsprop", lambda c: c.optimizer == "rmsprop"),
     "data_dir": ("image data (mnist, fashion-mnist)", lambda c: c.is_image),
     "download": ("image data (mnist, fashion-mnist)", lambda c: c.is_image),
+    "resize": ("image data (mnist, fashion-mnist)", lambda c: c.is_image),
     "hidden": ("--arch mlp", lambda c: c.arch == "mlp"),
     "ngf": ("--arch dcgan", lambda c: c.arch == "dcgan"),
     "ndf": ("--arch dcgan", lambda c: c.arch == "dcgan"),
@@ -281,6 +283,7 @@ def validate(cfg: TrainConfig) -> None:
         _positive(cfg, name)
     _positive(cfg, "steps", allow_none=cfg.epochs is not None)
     _positive(cfg, "threads", allow_none=True)
+    _positive(cfg, "resize", allow_none=True)
     _positive(cfg, "download_timeout", kind=float)
     if isinstance(cfg.seed, bool) or not isinstance(cfg.seed, int) or not 0 <= cfg.seed < 2**63:
         raise ConfigError(f"--seed must be an integer >= 0, got {cfg.seed!r}")

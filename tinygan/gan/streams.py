@@ -72,6 +72,9 @@ def make_data(cfg: TrainConfig):
     except (DataError, OSError) as exc:
         # one line for the command line: the data folder/download is the user's input
         raise ConfigError(f"cannot load {cfg.data}: {exc}".replace("\n", " ")) from None
+    if cfg.resize is not None:
+        from ..data.resize import resize_images
+        images = resize_images(images, cfg.resize)
     if len(images) < cfg.batch_size:
         raise ConfigError(f"--batch-size {cfg.batch_size} is larger than the {len(images)} "
                           f"training images of {cfg.data}")

@@ -53,6 +53,24 @@ def choose_threads(cfg: TrainConfig) -> int:
     return max(1, min(cores, int(cores - busy + 0.5)))
 
 
+def _check_generator_shape(G, data_shape, cfg: TrainConfig) -> None:
+    """G's samples must have the data's shape: a discriminator that accepts both sizes would
+    otherwise train a 32×32 G against 28×28 data without a word."""
+    from ..autograd import Tensor, no_grad
+    from ..data.resize import check_sample_shape
+    was = G.training
+    G.eval()
+    try:
+        with no_grad():
+            shape = G(Tensor._make(B.randn(G.noise_shape(2)), False, None)).shape
+    finally:
+        G.train(was)
+    try:
+        check_sample_shape(shape, (2,) + tuple(data_shape), "the generator")
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def train(cfg: TrainConfig, resume: bool = False, loop=None) -> dict:
     """Train ``cfg`` into ``cfg.out``; ``resume`` continues its checkpoint.  Returns the summary.
 
@@ -104,6 +122,7 @@ def _train_locked(cfg: TrainConfig, ckpt, loop) -> dict:
         G, D = build_models(cfg, data.shape)
     except ValueError as exc:  # e.g. DCGAN on images of a size it has no layers for
         raise ConfigError(f"{cfg.data} in {cfg.data_dir or 'the data folder'}: {exc}") from None
+    _check_generator_shape(G, data.shape, cfg)
     opt_g, opt_d = build_optimizer(cfg, G.parameters()), build_optimizer(cfg, D.parameters())
     step = 0
     if ckpt is not None:

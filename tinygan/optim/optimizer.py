@@ -142,6 +142,9 @@ class Optimizer:
                     g = g.astype(p.data.dtype)
                 state = self.state.setdefault(id(p), {})
                 self._update(p.data, g, state, group)
+                # an in-place change, as PyTorch counts it: a graph that saved p before
+                # this step refuses to backpropagate through the new values
+                p._bump_version()
         return loss
 
     def _update(self, p, g, state: dict, group: dict) -> None:  # pragma: no cover - abstract
