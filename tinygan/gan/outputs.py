@@ -10,7 +10,7 @@ from .. import backend as B
 from ..autograd import Tensor, no_grad
 from .config import TrainConfig
 
-__all__ = ["sample_metrics", "digit_metrics", "plot_samples", "critic_on_grid", "write_outputs",
+__all__ = ["sample_metrics", "digit_metrics", "real_digit_floor", "plot_samples", "critic_on_grid", "write_outputs",
            "METRICS"]
 
 METRICS = "metrics.jsonl"
@@ -55,6 +55,15 @@ def digit_metrics(samples: np.ndarray, data: str = "mnist", data_dir=None) -> di
             "classes_covered": cov["classes_covered"], "class_kl": cov["kl"],
             "histogram": hist, "min_class_share": min(hist) / max(sum(hist), 1),
             "n_samples": int(len(samples))}
+
+
+def real_digit_floor(data: str = "mnist", data_dir=None, n: int = 2000, seed: int = 0) -> dict:
+    """The real-vs-real floor of :func:`digit_metrics`: ``n`` random training digits scored
+    against the held-out digits by the same classifier (what a perfect generator gets)."""
+    from ..data.mnist import load_mnist
+    images, _ = load_mnist(data_dir, "train", dataset=data)
+    pick = np.random.default_rng(seed).permutation(len(images))[:n]
+    return digit_metrics(images[pick], data, data_dir)
 
 
 def sample_metrics(cfg: TrainConfig, samples: np.ndarray) -> dict:
