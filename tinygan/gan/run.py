@@ -39,7 +39,7 @@ import numpy as np
 from ..autograd import Tensor
 from .checkpoint import CHECKPOINT, nonfinite_entries, run_state, save_checkpoint
 from .config import ConfigError, TrainConfig
-from .outputs import METRICS, write_outputs
+from .outputs import METRICS, sample_metrics, write_outputs
 from .sample import generate
 
 __all__ = ["Run", "TrainingDiverged", "RunInterrupted", "RunLock", "read_metrics", "CONFIG",
@@ -201,6 +201,7 @@ class Run:
         self._bar = None
         self._log_clock = (time.perf_counter(), self.step, 0)
         self._signal = {}
+        self._cpu0 = time.process_time()
 
     def path(self, name: str) -> str:
         return os.path.join(self.out_dir, name)
@@ -247,7 +248,8 @@ class Run:
                   dynamic_ncols=True) as bar, _deferred_signals(self._signal):
             self._bar = bar
             self._log_clock = (time.perf_counter(), self.step, self.real.seen)
-            wall0, cpu0 = time.perf_counter(), time.process_time()
+            wall0 = time.perf_counter()
+            cpu0 = self._cpu0 = time.process_time()
             try:
                 for record in records:
                     self.step += 1
@@ -288,6 +290,12 @@ class Run:
             samples = generate(self.sampler, 64 if cfg.is_image else cfg.n_samples, cfg.seed)
             write_outputs(cfg, self.out_dir, step, self.D, samples, tag=f"_{step:06d}",
                           final=False)
+            if not cfg.is_image:  # the learning curve: the toy's mode metrics, cheap in 2-D
+                quality = {k: v for k, v in sample_metrics(cfg, samples).items()
+                           if k not in ("counts", "n_modes", "n_samples")}
+                self.append_metrics(json_safe({"step": step, "event": "samples",
+                                               "cpu_s": time.process_time() - self._cpu0,
+                                               **quality}))
 
     def _log(self, values: dict) -> None:
         now = time.perf_counter()
