@@ -1,9 +1,21 @@
-"""Training configuration: one dataclass, with each paper's defaults per model.
+"""Training configuration: one dataclass, two recipes of defaults per model.
 
 ``make_config(model, data=..., **overrides)`` fills every option the user did
-not set (``None``) from :data:`PAPER_DEFAULTS` (per model) and
-:func:`data_defaults` (per data kind), then checks the combination; bad input
+not set (``None``) from the run's recipe, then checks the combination; bad input
 raises :class:`ConfigError`, whose one-line message the command line prints.
+
+* ``recipe="paper"``: each paper's settings — :data:`PAPER_DEFAULTS` (per model)
+  and :func:`data_defaults` (per data kind) — exactly as published.
+* ``recipe="default"`` (the default): the paper's settings, except on the 2-D toys
+  where :data:`TOY_RECIPES` replaces some of them with named options measured to
+  train in <= 3 CPU-minutes (benchmarks/QUALITY.md).  The method stays the paper's:
+  the same loss and loop, WGAN's clipping, WGAN-GP's penalty, instance noise's σ.
+
+Options beyond the papers (all off in the paper recipe): ``lr_d`` — D's own learning
+rate, the two time-scale update rule (Heusel et al. 2017); ``lr_decay="linear"`` —
+both rates decay linearly to 0 at the last step (``lr_decay_steps``);
+``ema`` — sample and evaluate with an exponential moving average of G's weights
+(Yazıcı et al. 2019); ``d_activation`` — the MLP critic's nonlinearity.
 
 Sources of the defaults:
 
