@@ -187,12 +187,12 @@ RECIPES = ("default", "paper")
 # CPU-minutes at 1 thread).  Every entry is a named option that keeps the paper's method:
 # Adam (Kingma & Ba 2015) instead of SGD 0.1, which collapses GAN on ring8 to one point and
 # diverges on grid25; RMSProp at 5e-4 instead of 5e-5 for WGAN, whose clipped critic at
-# 5e-5 has not concentrated anything in 5,000 steps; the learning rate decayed linearly to
-# 0 (``--lr-decay linear``), which is what concentrates the samples on the modes (high
-# quality 3 % → 72 % for WGAN on ring8); minibatches of 256; 3 × 256 MLPs (a 512-wide
-# layer costs 3× the time for no gain in the budget); a LeakyReLU critic for WGAN.  The
-# moving average of G (``--ema``) is off: it matched G's own samples for GAN and *lost
-# every mode* for WGAN and WGAN-GP at β = 0.999 (QUALITY.md, ablation).
+# 5e-5 leaves the samples between the modes (3 % high quality after 5,000 steps); the
+# learning rate decayed linearly to 0 (``--lr-decay linear``: in the learning curves of
+# QUALITY.md the high-quality fraction rises as the rate falls); minibatches of 256;
+# 3 × 256 MLPs (3 × 512 cost 2.3× the time and did worse on grid25 in the same CPU time);
+# a LeakyReLU critic for WGAN.  The moving average of G (``--ema``) is off: at β = 0.999
+# it matched G's own samples for GAN and lost every mode for WGAN and WGAN-GP (QUALITY.md).
 TOY_RECIPES = {
     "gan": dict(optimizer="adam", lr=1e-3, betas=(0.5, 0.999), batch_size=256,
                 hidden=(256, 256, 256), steps=6000, lr_decay="linear"),
