@@ -28,21 +28,21 @@ DEMO_RUNS = {
     "wgan": ("wgan", {}),
     "wgan-gp": ("wgan-gp", {}),
 }
-# (name, data) → the demo's generator steps (the defaults' are in TOY_RECIPES); about
-# 15–25 CPU-seconds each on the benchmark machine at 1 thread (benchmarks/QUALITY.md).
+# (name, data) → the demo's generator steps (the defaults' are in TOY_RECIPES): about
+# 20–35 CPU-seconds each at 1 thread (benchmarks/QUALITY.md gives the per-step costs).
 DEMO_STEPS = {
-    ("gan", "ring8"): 2000, ("gan-instance-noise", "ring8"): 2000, ("wgan", "ring8"): 600,
-    ("wgan-gp", "ring8"): 400,
-    ("gan", "grid25"): 2000, ("gan-instance-noise", "grid25"): 2000, ("wgan", "grid25"): 600,
-    ("wgan-gp", "grid25"): 400,
+    ("gan", "ring8"): 2000, ("gan-instance-noise", "ring8"): 2000, ("wgan", "ring8"): 500,
+    ("wgan-gp", "ring8"): 300,
+    ("gan", "grid25"): 2000, ("gan-instance-noise", "grid25"): 2000, ("wgan", "grid25"): 500,
+    ("wgan-gp", "grid25"): 300,
 }
 TOY_SETS = ("ring8", "grid25")
 # DCGAN on digits: the default recipe is 64/64 channels and m = 128, ≈ 1 s per step here;
 # the demo narrows it to ngf 32 / ndf 16, m = 64 (ndf 16 with ngf 16 collapses G's output
-# scale, in PyTorch too) to learn digits in ~1,000 steps.
+# scale, in PyTorch too) to make digit strokes in under 1,000 steps.
 _DCGAN = dict(data="mnist", batch_size=64, ngf=32, ndf=16, sample_every=250, log_every=20,
               checkpoint_every=1000)
-_DCGAN_STEPS = 1000
+_DCGAN_STEPS = 800
 
 
 def find_mnist():
