@@ -261,6 +261,10 @@ def _cmd_train(args) -> int:
         print(f"modes captured {metrics['modes']}/{metrics['n_modes']} "
               f"(strict {metrics['modes_strict']}), high quality "
               f"{100 * metrics['high_quality']:.1f}%")
+    elif metrics.get("frechet") is not None:
+        print(f"classifier Fréchet distance {metrics['frechet']:.1f} on {metrics['n_samples']} "
+              f"samples, {metrics['classes_covered']}/10 classes")
+    print(f"training time: {summary['cpu_s']:.1f} CPU-s, {summary['wall_s']:.1f} s wall")
     return 0
 
 
