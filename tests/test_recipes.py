@@ -181,3 +181,23 @@ def test_summary_writes_null_for_nan_and_sample_uses_the_moving_average(tmp_path
     np.testing.assert_array_equal(np.load(npy), np.load(os.path.join(out, "samples.npy")))
     ckpt = load_checkpoint(os.path.join(out, "checkpoint.npz"))
     assert any(not np.array_equal(ckpt["G"][k], ckpt["G_ema"][k]) for k in ckpt["G"])
+
+
+# ---------------------------------------------------------------- DCGAN's first layer
+@pytest.mark.parametrize("size", [28, 32])
+def test_dcgan_generator_with_a_linear_first_layer(size):
+    from tinygan.gan.models import DCGANGenerator
+    G = DCGANGenerator(z_dim=8, img_channels=1, img_size=size, ngf=4, first_layer="linear")
+    names = [type(m).__name__ for m in G.children()]
+    assert names[:5] == ["Flatten", "Linear", "BatchNorm1d", "ReLU", "Unflatten"]
+    z = Tensor(np.random.default_rng(0).standard_normal((5, 8, 1, 1)).astype(np.float32))
+    x = G(z)
+    assert x.shape == (5, 1, size, size)
+    x.sum().backward()
+    assert all(p.grad is not None for p in G.parameters())
+    with pytest.raises(ValueError, match="first_layer"):
+        DCGANGenerator(z_dim=8, first_layer="dense")
+    with pytest.raises(ConfigError, match="--g-first-layer applies only"):
+        from tinygan.gan.config import check_applicable
+        check_applicable(make_config("gan", data="ring8", g_first_layer="linear"),
+                         ["g_first_layer"])

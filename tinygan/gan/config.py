@@ -87,6 +87,7 @@ class TrainConfig:
     saturating: bool = False              # minimax generator loss instead of non-saturating
     arch: Optional[str] = None
     d_activation: Optional[str] = None    # the MLP discriminator's / critic's activation
+    g_first_layer: str = "conv"           # DCGAN G's first layer: "conv" (1×1 → k×k) or "linear"
     z_dim: Optional[int] = None
     hidden: Optional[tuple] = None        # MLP widths (G and D)
     ngf: int = 64
@@ -300,6 +301,7 @@ APPLIES = {
     "hidden": ("--arch mlp", lambda c: c.arch == "mlp"),
     "d_activation": ("--arch mlp", lambda c: c.arch == "mlp"),
     "ngf": ("--arch dcgan", lambda c: c.arch == "dcgan"),
+    "g_first_layer": ("--arch dcgan", lambda c: c.arch == "dcgan"),
     "ndf": ("--arch dcgan", lambda c: c.arch == "dcgan"),
     "k": ("the gan or dcgan model", lambda c: c.model in ("gan", "dcgan")),
     "saturating": ("the gan or dcgan model", lambda c: c.model in ("gan", "dcgan")),
@@ -369,6 +371,8 @@ def validate(cfg: TrainConfig) -> None:
     if isinstance(cfg.ema, bool) or not isinstance(cfg.ema, (int, float)) \
             or not 0 <= cfg.ema < 1:
         raise ConfigError(f"--ema must be a decay in [0, 1) (0: off), got {cfg.ema!r}")
+    if cfg.g_first_layer not in ("conv", "linear"):
+        raise ConfigError(f"--g-first-layer must be conv or linear, got {cfg.g_first_layer!r}")
     if cfg.d_activation not in ACTIVATIONS:
         raise ConfigError(f"--d-activation must be one of {', '.join(ACTIVATIONS)}, "
                           f"got {cfg.d_activation!r}")

@@ -21,7 +21,7 @@ def build_models(cfg: TrainConfig, data_shape: tuple):
                 MLPImageDiscriminator(data_shape, cfg.hidden, cfg.d_activation or "leaky_relu"))
     channels, size, _ = data_shape
     # WGAN-GP's critic has no batch norm (Gulrajani et al. §4); WGAN kept DCGAN's.
-    return (DCGANGenerator(cfg.z_dim, channels, size, cfg.ngf),
+    return (DCGANGenerator(cfg.z_dim, channels, size, cfg.ngf, cfg.g_first_layer),
             DCGANDiscriminator(channels, size, cfg.ndf, batch_norm=cfg.model != "wgan-gp"))
 
 
