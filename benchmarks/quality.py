@@ -49,29 +49,22 @@ if ROOT not in sys.path:
 TOY = ("ring8", "grid25")
 IMAGES = ("mnist",)
 
-# The 2-D toys: one MLP pair for all (G: z(2) → 3 × 128 ReLU → 2; D/critic: 2 → 3 × 128
-# ReLU → 1), batch 256 except WGAN's paper batch 64.  The papers' toy nets are wider
-# (3 × 512 in WGAN-GP's gan_toy.py; PacGAN: G 4 × 400, D 3 × 200) but cost 4–8× more here.
-# The step budgets give every run about the same compute, ≈ 20 CPU-seconds on the
-# benchmark machine (a GAN step costs ≈ 7 ms, a WGAN step ≈ 13 ms, a WGAN-GP step ≈ 35 ms).
-_MLP = dict(hidden=(128, 128, 128), z_dim=2)
+# The 2-D toys: every model on its default recipe (tinygan.gan.config.TOY_RECIPES, what
+# `tinygan train MODEL --data DATA` runs with no options), at the default's step budget
+# (None), so this table is the defaults' table.  The "-paper" settings are the papers'
+# settings (`--recipe paper`) at the same number of steps as the default's.
 SETTINGS_2D = {
-    # name: (model, options, generator steps, the settings in words)
-    "gan": ("gan", dict(_MLP, optimizer="adam", lr=1e-3, betas=(0.5, 0.999), batch_size=256, k=1),
-            3000, "Adam 1e-3, β=(0.5, 0.999), k=1, m=256, non-saturating G loss"),
-    "gan-instance-noise": ("gan", dict(_MLP, optimizer="adam", lr=1e-3, betas=(0.5, 0.999),
-                                       batch_size=256, k=1, instance_noise=0.5,
-                                       anneal_fraction=0.75),
-                           3000, "as gan, + instance noise σ0=0.5 annealed linearly to 0 over "
-                                 "the first 75 % of the steps"),
-    "wgan": ("wgan", dict(_MLP, optimizer="rmsprop", lr=5e-4, batch_size=64, n_critic=5,
-                          clip=0.01, critic_warmup=True),
-             1500, "RMSProp 5e-4 (paper: 5e-5), c=0.01, n_critic=5 (100 for the first 25 "
-                   "and every 500th G step), m=64"),
-    "wgan-gp": ("wgan-gp", dict(_MLP, optimizer="adam", lr=1e-4, betas=(0.5, 0.9), batch_size=256,
-                                n_critic=5, gp_lambda=0.1),
-                600, "Adam 1e-4, β=(0.5, 0.9), λ=0.1 (gan_toy.py), n_critic=5, m=256"),
+    # name: (model, options, generator steps (None: the default's), the settings in words)
+    "gan": ("gan", {}, None, "default recipe"),
+    "gan-instance-noise": ("gan", dict(instance_noise=0.2), None,
+                           "default recipe + instance noise σ0 = 0.2 annealed linearly to 0 "
+                           "(`--instance-noise`)"),
+    "wgan": ("wgan", {}, None, "default recipe (weight clipping c = 0.01)"),
+    "wgan-gp": ("wgan-gp", {}, None, "default recipe (two-sided penalty, λ = 0.1)"),
+    "gan-paper": ("gan", dict(recipe="paper"), None, "--recipe paper (SGD 0.1, momentum 0.5)"),
+    "wgan-paper": ("wgan", dict(recipe="paper"), None, "--recipe paper (RMSProp 5e-5)"),
 }
+DEFAULT_2D = ("gan", "gan-instance-noise", "wgan", "wgan-gp")  # run unless --models says
 
 # MNIST: the DCGAN pair of tinygan.gan.models (28×28: z(100) → 7×7 → 14×14 → 28×28),
 # narrowed to ngf = ndf = 32 for the CPU budget; WGAN-GP's critic has no batch norm.
@@ -131,11 +124,15 @@ def run_one(task: dict) -> dict:
     out = task["run_dir"]
     shutil.rmtree(out, ignore_errors=True)  # the trainer refuses to overwrite a run
     image = task["data"] in IMAGES
+    if steps is None:  # the default recipe's budget
+        steps = make_config(task["model"], data=task["data"], **opts).steps
     cfg = make_config(task["model"], data=task["data"], data_dir=task.get("data_dir"),
                       steps=steps, seed=task["seed"], out=out, progress=False, figures=False,
-                      sample_every=0, log_every=100, checkpoint_every=steps,
+                      sample_every=0 if image else max(1, steps // 10), log_every=100,
+                      checkpoint_every=steps,
                       n_samples=N_EVAL_MNIST if image else N_EVAL_2D, **opts)
-    record = {k: task[k] for k in ("name", "model", "data", "seed", "steps")}
+    record = {k: task[k] for k in ("name", "model", "data", "seed")}
+    record["steps"] = steps
     record["blas_threads"] = _blas_threads()
     wall0, cpu0 = time.perf_counter(), time.process_time()
     try:
@@ -147,45 +144,30 @@ def run_one(task: dict) -> dict:
     record["wall_s"] = round(time.perf_counter() - wall0, 2)
     record["cpu_s"] = round(time.process_time() - cpu0, 2)
     record["run_dir"] = out
-    if summary is not None and not image:
-        record["metrics"] = summary["metrics"]
-    elif summary is not None:
-        record["metrics"] = image_metrics(os.path.join(out, "samples.npy"), task["data_dir"])
-    else:
-        record["metrics"] = None
+    record["metrics"] = summary["metrics"] if summary is not None else None
+    if summary is not None:  # the run's own CPU time, without building and scoring
+        record["train_cpu_s"] = round(summary["cpu_s"], 2)
+    if not image:  # the learning curve: (step, CPU s, strict modes, high quality)
+        from tinygan.gan.run import read_metrics
+        rows, _ = read_metrics(os.path.join(out, "metrics.jsonl"))
+        record["curve"] = [(r["step"], r["cpu_s"], r["modes_strict"], r["high_quality"])
+                           for r in rows if r.get("event") == "samples"]
+        if summary is not None:
+            m = summary["metrics"]
+            record["curve"].append((steps, summary["cpu_s"], m["modes_strict"],
+                                    m["high_quality"]))
     return record
 
 
 # ---------------------------------------------------------------- image metrics
-def image_metrics(samples_path: str, data_dir: str) -> dict:
-    """Classifier Fréchet distance to the test digits and class coverage of saved samples."""
-    from tinygan.data.mnist import load_mnist
-    from tinygan.metrics.frechet import class_coverage, classifier_frechet_distance, \
-        get_classifier
-    samples = np.load(samples_path)
-    if not np.isfinite(samples).all():
-        return {"finite": False}
-    clf = get_classifier(data_dir)  # cached by the parent before the pool starts
-    test, _ = load_mnist(data_dir, "test")
-    cov = class_coverage(samples, clf)
-    return {"frechet": classifier_frechet_distance(samples, test, clf),
-            "classes_covered": cov["classes_covered"], "class_kl": cov["kl"],
-            "histogram": cov["histogram"], "n_samples": int(len(samples))}
-
-
 def real_floor(data_dir: str, n: int = N_EVAL_MNIST, seed: int = 0) -> dict:
     """Real-vs-real floor: n random training digits against the test digits, same classifier."""
     from tinygan.data.mnist import load_mnist
-    from tinygan.metrics.frechet import accuracy, class_coverage, \
-        classifier_frechet_distance, get_classifier
-    clf = get_classifier(data_dir)
-    train_x, _ = load_mnist(data_dir, "train")
+    from tinygan.gan.outputs import real_digit_floor
+    from tinygan.metrics.frechet import accuracy, get_classifier
     test, test_y = load_mnist(data_dir, "test")
-    pick = np.random.default_rng(seed).permutation(len(train_x))[:n]
-    cov = class_coverage(train_x[pick], clf)
-    return {"frechet": classifier_frechet_distance(train_x[pick], test, clf),
-            "classes_covered": cov["classes_covered"], "class_kl": cov["kl"],
-            "classifier_test_accuracy": accuracy(clf, test, test_y)}
+    floor = real_digit_floor("mnist", data_dir, n, seed)
+    return dict(floor, classifier_test_accuracy=accuracy(get_classifier(data_dir), test, test_y))
 
 
 # ---------------------------------------------------------------- aggregation and tables
@@ -309,6 +291,39 @@ def figure_2d(records: list, datasets, names, path: str, seed: int) -> str | Non
     return path
 
 
+def figure_curves(records: list, datasets, names, path: str) -> str | None:
+    """Learning curves: high-quality % against generator step and against CPU seconds, one
+    line per (setting, seed), one row per data set."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    datasets = [d for d in datasets if d in TOY]
+    if not datasets:
+        return None
+    fig = Figure(figsize=(9, 3.2 * len(datasets)), dpi=80)
+    FigureCanvasAgg(fig)
+    colors = dict(zip(names, ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple",
+                              "tab:brown"]))
+    for i, data in enumerate(datasets):
+        for j, (col, label) in enumerate(((0, "generator step"), (1, "CPU seconds"))):
+            ax = fig.add_subplot(len(datasets), 2, 2 * i + j + 1)
+            for name in names:
+                for k, r in enumerate(x for x in records if x["data"] == data
+                                      and x["name"] == name and x.get("curve")):
+                    c = np.asarray(r["curve"], dtype=float)
+                    ax.plot(c[:, col], 100 * c[:, 3], color=colors.get(name), lw=1,
+                            alpha=0.8, label=name if k == 0 else None)
+            ax.set_xlabel(label, fontsize=8)
+            ax.set_ylabel(f"{data}: high quality %", fontsize=8)
+            ax.set_ylim(0, 100)
+            ax.tick_params(labelsize=7)
+            if i == 0 and j == 0:
+                ax.legend(fontsize=7)
+    fig.tight_layout()
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    fig.savefig(path, format="png")
+    return path
+
+
 def grids_mnist(records: list, names, path: str, seed: int, scale: int = 2) -> str | None:
     """8×8 sample grids of each image model side by side (seed ``seed``), one small PNG
     (each pixel repeated ``scale`` times)."""
@@ -366,7 +381,8 @@ def main(argv=None) -> int:
                    help="generator steps for every run (default: each setting's budget)")
     p.add_argument("--out", default="tinygan-runs/quality")
     p.add_argument("--data-dir", default=None, help="MNIST IDX folder (default: as the demo)")
-    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--workers", type=int, default=1,
+                   help="runs at a time (default 1: CPU times are per run at 1 thread)")
     p.add_argument("--images", default=None,
                    help="also write the figures into this folder (e.g. docs/images)")
     p.add_argument("--quick", action="store_true",
@@ -389,6 +405,8 @@ def main(argv=None) -> int:
         table = all_names[data]
         for name, (model, options, steps, _) in table.items():
             if args.models and name not in args.models:
+                continue
+            if not args.models and data in TOY and name not in DEFAULT_2D:
                 continue
             options = dict(options)
             if args.quick:
@@ -426,7 +444,7 @@ def main(argv=None) -> int:
 
     # longest runs first, so the two workers finish close together
     cost = {"wgan-gp": 3.0, "wgan": 1.5, "dcgan": 1.0, "gan": 1.0}
-    tasks.sort(key=lambda t: -(t["steps"] * cost.get(t["model"], 1.0)
+    tasks.sort(key=lambda t: -((t["steps"] or 3000) * cost.get(t["model"], 1.0)
                                * (20 if t["data"] in IMAGES else 1)))
     records, t0 = [], time.perf_counter()
     import multiprocessing as mp
@@ -459,6 +477,8 @@ def main(argv=None) -> int:
         if any(d in TOY for d in args.data):
             figures.append(figure_2d(records, args.data, names_2d,
                                      os.path.join(folder, "quality_2d.png"), seed=0))
+            figures.append(figure_curves(records, args.data, names_2d,
+                                         os.path.join(folder, "quality_curves.png")))
         if data_dir is not None:
             figures.append(grids_mnist(records, names_img,
                                        os.path.join(folder, "quality_mnist.png"), seed=0))
@@ -471,7 +491,8 @@ def main(argv=None) -> int:
         if data in TOY:
             parts.append(markdown_2d(rows, data))
     if names_2d:
-        parts.append("Settings (2-D; G: z(2) → 3 × 128 ReLU → 2, D: 2 → 3 × 128 ReLU → 1):\n"
+        parts.append("Settings (2-D; `tinygan train MODEL --data DATA --help` lists each "
+                     "recipe):\n"
                      + markdown_settings(SETTINGS_2D, names_2d))
     if data_dir is not None:
         parts.append(markdown_mnist(rows, floor))

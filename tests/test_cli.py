@@ -54,10 +54,11 @@ def test_data_folder_without_idx_files(capsys, tmp_path):
 
 
 def test_help_shows_each_papers_defaults(capsys):
-    for model, expected in [("gan", ["sgd", "0.1", "momentum (default: 0.5)"]),
+    # each option shows the default recipe's value and, where it differs, the paper's
+    for model, expected in [("gan", ["--recipe paper: sgd", "0.1", "momentum (default: 0.5)"]),
                             ("dcgan", ["0.0002", "0.5,0.999", "128"]),
                             ("wgan", ["5e-05", "rmsprop", "0.01", "100 for the first 25"]),
-                            ("wgan-gp", ["0.0001", "0.5,0.9", "10.0 for images, 0.1 toy"])]:
+                            ("wgan-gp", ["0.0001", "0.5,0.9", "10.0 images, 0.1 toy"])]:
         with pytest.raises(SystemExit) as info:
             main(["train", model, "--help"])
         assert info.value.code == 0
@@ -69,7 +70,9 @@ def test_help_shows_each_papers_defaults(capsys):
 def test_train_resume_is_bitwise_identical_and_sample(capsys, tmp_path):
     full, part = str(tmp_path / "full"), str(tmp_path / "part")
     assert main(["train", "wgan-gp", "--steps", "4", "--out", full, *TINY]) == 0
-    assert main(["train", "wgan-gp", "--steps", "2", "--out", part, *TINY]) == 0
+    # the default recipe decays the lr over the run: the first run fixes the span
+    assert main(["train", "wgan-gp", "--steps", "2", "--lr-decay-steps", "4", "--out", part,
+                 *TINY]) == 0
     assert main(["train", "wgan-gp", "--steps", "4", "--out", part, "--resume", "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "done: 4 steps" in out and part in out
@@ -96,8 +99,9 @@ def test_train_resume_is_bitwise_identical_and_sample(capsys, tmp_path):
 
 def test_diverged_run_exits_1_with_the_step(capsys, tmp_path):
     with np.errstate(all="ignore"):
-        code, _, err = _run(capsys, "train", "gan", "--steps", "30", "--lr", "1e30",
-                            "--momentum", "0", "--out", str(tmp_path / "r"), *TINY)
+        code, _, err = _run(capsys, "train", "gan", "--recipe", "paper", "--steps", "30",
+                            "--lr", "1e30", "--momentum", "0", "--out", str(tmp_path / "r"),
+                            *TINY)
     assert code == 1
     assert "diverged at step" in err and "checkpoint" in err and "Traceback" not in err
     assert os.path.exists(tmp_path / "r" / "checkpoint.npz")
@@ -119,9 +123,11 @@ def test_demo_quick(capsys, tmp_path, monkeypatch):
     assert main(["demo", "--out", str(tmp_path / "demo"), "--quick"]) == 0
     out = capsys.readouterr().out
     assert "summary.md" in out and "skipping DCGAN" in out
-    for name in ("summary.md", "summary.json", "ring8_comparison.png"):
+    for name in ("summary.md", "summary.json", "ring8_comparison.png", "grid25_comparison.png"):
         assert os.path.exists(tmp_path / "demo" / name), name
     with open(tmp_path / "demo" / "summary.json") as f:
         runs = json.load(f)["runs"]
-    assert set(runs) == {"gan", "gan-instance-noise", "wgan", "wgan-gp"}
-    assert all("modes" in r["metrics"] for r in runs.values())
+    assert set(runs) == {"ring8", "grid25"}
+    for data in runs.values():
+        assert set(data) == {"gan", "gan-instance-noise", "wgan", "wgan-gp"}
+        assert all("modes" in r["metrics"] and r["cpu_s"] > 0 for r in data.values())

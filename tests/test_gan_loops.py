@@ -183,11 +183,14 @@ def test_wgan_gp_penalty_is_logged_and_lambda_defaults_per_data(tmp_path):
 @pytest.mark.parametrize("model", ["gan", "wgan-gp"])
 def test_resume_gives_bitwise_identical_samples(backend, tmp_path, model):
     """Exact on every backend: each iteration's device draws come from (seed, step), so the
-    checkpoint needs no generator state (CuPy's cannot be saved)."""
-    opts = dict(TINY, checkpoint_every=100, backend=backend)
+    checkpoint needs no generator state (CuPy's cannot be saved); with the default recipe's
+    lr decay and a moving average of G (--ema), both resumed."""
+    opts = dict(TINY, checkpoint_every=100, ema=0.9, backend=backend)
     full = make_config(model, data="ring8", steps=6, out=str(tmp_path / "full"), **opts)
     train(full)
-    half = make_config(model, data="ring8", steps=3, out=str(tmp_path / "half"), **opts)
+    # the default recipe decays the lr to 0 over the run: the first run fixes its span
+    half = make_config(model, data="ring8", steps=3, out=str(tmp_path / "half"),
+                       lr_decay_steps=6, **opts)
     train(half)
     more = make_config(model, data="ring8", steps=6, out=str(tmp_path / "half"), **opts)
     train(more, resume=True)
@@ -195,7 +198,8 @@ def test_resume_gives_bitwise_identical_samples(backend, tmp_path, model):
     b = np.load(tmp_path / "half" / "samples.npy")
     assert np.array_equal(a, b)
     ca, cb = (load_checkpoint(str(tmp_path / d / "checkpoint.npz")) for d in ("full", "half"))
-    for net in ("G", "D"):
+    assert "G_ema" in ca  # G's moving average is checkpointed and resumed exactly too
+    for net in ("G", "D", "G_ema"):
         for key in ca[net]:
             assert np.array_equal(ca[net][key], cb[net][key]), (net, key)
     assert [r["step"] for r in _rows(str(tmp_path / "half"))] == list(range(1, 7))
@@ -203,7 +207,7 @@ def test_resume_gives_bitwise_identical_samples(backend, tmp_path, model):
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the overflow is the point of the test
 def test_nan_stops_with_the_step_and_keeps_the_last_good_checkpoint(tmp_path):
-    cfg = make_config("gan", data="ring8", steps=50, lr=1e30, momentum=0.0,
+    cfg = make_config("gan", recipe="paper", data="ring8", steps=50, lr=1e30, momentum=0.0,
                       out=str(tmp_path / "r"), **dict(TINY, checkpoint_every=1))
     with pytest.raises(TrainingDiverged, match=r"diverged at step (\d+)") as info:
         train(cfg)

@@ -26,6 +26,7 @@ LAYERS = [
     # the algorithm: objectives, networks, one-step functions, the paper-shaped loops
     ("tinygan.gan.losses", 5), ("tinygan.gan.models", 5), ("tinygan.gan.steps", 5),
     ("tinygan.gan.loops", 5), ("tinygan.gan.config", 5), ("tinygan.gan.factory", 5),
+    ("tinygan.gan.averaging", 5),
     ("tinygan.data", 6), ("tinygan.metrics", 6), ("tinygan.plots", 6), ("tinygan.theory", 6),
     ("tinygan.utils", 6),
     # the run machinery around a loop: host data streams, checkpoints, the run folder

@@ -166,7 +166,7 @@ def test_resume_drops_a_torn_metrics_line_and_orphan_temp_files(tmp_path, capsys
     (["demo", "--out", "/dev/null"], "not a folder"),
     (["train", "gan", "--momentum", "0.9", "--optimizer", "adam"], "--momentum applies only"),
     (["train", "gan", "--data-dir", "somewhere"], "--data-dir applies only"),
-    (["train", "gan", "--betas", "0.5,0.9"], "--betas applies only"),
+    (["train", "gan", "--recipe", "paper", "--betas", "0.5,0.9"], "--betas applies only"),
     (["train", "dcgan", "--hidden", "8"], "--hidden applies only"),
     (["train", "gan", "--noise-anneal-steps", "5"], "--noise-anneal-steps applies only"),
 ])
@@ -364,8 +364,8 @@ def test_instance_noise_schedule_does_not_stretch_on_resume(tmp_path):
 def test_resume_after_divergence_with_a_smaller_lr_is_recorded(capsys, tmp_path):
     out = str(tmp_path / "run")
     with np.errstate(all="ignore"):
-        code, _, err = _run(capsys, "train", "gan", "--steps", "30", "--lr", "1e30",
-                            "--momentum", "0", "--out", out, *TINY)
+        code, _, err = _run(capsys, "train", "gan", "--recipe", "paper", "--steps", "30",
+                            "--lr", "1e30", "--momentum", "0", "--out", out, *TINY)
     assert code == 1 and "--resume --lr" in err
     step = load_checkpoint(os.path.join(out, "checkpoint.npz"))["step"]
     code, _, err = _run(capsys, "train", "gan", "--steps", "30", "--lr", "0.01", "--out", out,

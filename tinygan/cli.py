@@ -15,7 +15,8 @@ import math
 import sys
 
 from ._validate import betas_problem, is_positive_int
-from .gan.config import (ARCHS, BACKENDS, DATASETS, MODELS, OPTIMIZERS, ConfigError, TrainConfig,
+from .gan.config import (ACTIVATIONS, ARCHS, BACKENDS, DATASETS, INSTANCE_NOISE_TOY, LR_DECAYS,
+                         MODELS, OPTIMIZERS, RECIPES, ConfigError, TrainConfig,
                          describe_defaults)
 
 EXIT_BAD_OPTION, EXIT_DIVERGED = 2, 1
@@ -56,6 +57,7 @@ _positive_int = _number(int, is_positive_int, "a positive integer")
 _non_negative_int = _number(int, lambda v: v >= 0, "an integer >= 0")
 _positive_float = _number(float, lambda v: 0 < v < math.inf, "a positive number")
 _non_negative_float = _number(float, lambda v: 0 <= v < math.inf, "a number >= 0")
+_unit_float = _number(float, lambda v: 0 <= v < 1, "a number in [0, 1)")
 
 
 def _int_list(text):
@@ -80,9 +82,27 @@ def _betas(text):
     return values
 
 
+def _both(model: str):
+    """``both(key)``: "default: X" — and "; --recipe paper: Y" where the paper's differs."""
+    d, paper = describe_defaults(model, "default"), describe_defaults(model, "paper")
+
+    def both(key, show=str):
+        here, there = show(d[key]), show(paper[key])
+        return f"default: {here}" + ("" if here == there else f"; --recipe paper: {there}")
+    return both
+
+
+def _csv(v):
+    return ",".join(map(str, v)) if isinstance(v, tuple) else str(v)
+
+
 def _add_train_options(p: argparse.ArgumentParser, model: str) -> None:
-    d = describe_defaults(model)
+    both = _both(model)
     gan_like = model in ("gan", "dcgan")
+    p.add_argument("--recipe", choices=RECIPES, default=None,
+                   help="default: settings measured to train well on this data in minutes "
+                        "(benchmarks/QUALITY.md); paper: the paper's exact settings. Each "
+                        "option below lists both (default: default)")
     p.add_argument("--data", choices=DATASETS, default=None,
                    help="training data (default: mnist for dcgan, ring8 otherwise)")
     p.add_argument("--data-dir", default=None,
@@ -97,32 +117,47 @@ def _add_train_options(p: argparse.ArgumentParser, model: str) -> None:
                    help="overall deadline of --download, all mirrors included (default: 60)")
     length = p.add_mutually_exclusive_group()
     length.add_argument("--steps", type=_positive_int, default=None,
-                        help=f"generator iterations (default: {d['steps']})")
+                        help=f"generator iterations ({both('steps')})")
     length.add_argument("--epochs", type=_positive_float, default=None,
                         help="length in passes of D over the training images (images only)")
     p.add_argument("--batch-size", type=_positive_int, default=None,
-                   help=f"minibatch size m (default: {d['batch_size']})")
+                   help=f"minibatch size m ({both('batch_size')})")
     p.add_argument("--optimizer", choices=OPTIMIZERS, default=None,
-                   help=f"optimiser of both networks (default: {d['optimizer']})")
-    p.add_argument("--lr", type=_positive_float, default=None,
-                   help=f"learning rate (default: {d['lr']})")
+                   help=f"optimiser of both networks ({both('optimizer')})")
+    p.add_argument("--lr", "--lr-g", dest="lr", type=_positive_float, default=None,
+                   help=f"learning rate of G, and of D unless --lr-d is given ({both('lr')})")
+    p.add_argument("--lr-d", type=_positive_float, default=None,
+                   help=f"learning rate of D / the critic: separate rates are the two "
+                        f"time-scale update rule, TTUR (Heusel et al. 2017) ({both('lr_d')})")
+    p.add_argument("--lr-decay", choices=LR_DECAYS, default=None,
+                   help=f"linear: both rates decay linearly to exactly 0 at the last step, "
+                        f"lr·(1 − step/steps) ({both('lr_decay')})")
+    p.add_argument("--lr-decay-steps", type=_positive_int, default=None,
+                   help="steps over which the rates reach 0 (default: all the steps; fixed "
+                        "by the first run, so a resumed run keeps its schedule)")
+    p.add_argument("--ema", metavar="BETA", type=_unit_float, default=None,
+                   help=f"sample and evaluate with an exponential moving average of G's "
+                        f"weights, θ_EMA ← β·θ_EMA + (1−β)·θ after every step (Yazıcı et al. "
+                        f"2019); 0 = off ({both('ema')})")
     p.add_argument("--betas", type=_betas, default=None,
-                   help=f"Adam betas (default: {','.join(map(str, d['betas']))})")
+                   help=f"Adam betas ({both('betas', _csv)})")
     p.add_argument("--momentum", type=_non_negative_float, default=None,
-                   help=f"SGD momentum (default: {d['momentum']})")
+                   help=f"SGD momentum ({both('momentum')})")
     if gan_like:
         p.add_argument("--k", type=_positive_int, default=None,
-                       help=f"discriminator steps per generator step (default: {d['k']})")
+                       help=f"discriminator steps per generator step ({both('k')})")
         p.add_argument("--instance-noise", metavar="SIGMA0", type=_non_negative_float,
-                       default=None, help="add N(0, σ²) to D's inputs, σ annealed linearly "
-                                          "from SIGMA0 to 0 (default: 0, off)")
+                       nargs="?", const=INSTANCE_NOISE_TOY, default=None,
+                       help=f"add N(0, σ²) to D's real and fake inputs, σ annealed linearly "
+                            f"from SIGMA0 to 0 (Sønderby et al. 2017); a bare --instance-noise "
+                            f"is SIGMA0 = {INSTANCE_NOISE_TOY} (default: 0, off)")
         p.add_argument("--noise-anneal-steps", type=_positive_int, default=None,
                        help="steps over which σ reaches 0 (default: all the steps)")
         p.add_argument("--saturating", action="store_true", default=None,
                        help="minimax generator loss log(1 − D(G(z))) instead of −log D(G(z))")
     else:
         p.add_argument("--n-critic", type=_positive_int, default=None,
-                       help=f"critic steps per generator step (default: {d['n_critic']}"
+                       help=f"critic steps per generator step ({both('n_critic')}"
                             + (", 100 for the first 25 and every 500th generator step)"
                                if model == "wgan" else ")"))
     if model == "wgan":
@@ -132,17 +167,25 @@ def _add_train_options(p: argparse.ArgumentParser, model: str) -> None:
                        help="always n_critic critic steps (skip the 100-step rule)")
     if model == "wgan-gp":
         p.add_argument("--gp-lambda", type=_non_negative_float, default=None,
-                       help=f"gradient-penalty weight λ (default: {d['gp_lambda']}: the "
-                            "paper's 10 for images, 0.1 as in Gulrajani's 2-D toy script)")
+                       help=f"gradient-penalty weight λ of the two-sided penalty "
+                            f"(λ·(‖∇f‖ − 1)²) ({both('gp_lambda')}; 0.1 is Gulrajani's 2-D "
+                            f"toy script)")
     p.add_argument("--arch", choices=ARCHS, default=None,
-                   help=f"network family (default: {d['arch']})")
+                   help=f"network family ({both('arch')})")
     p.add_argument("--hidden", type=_int_list, default=None,
-                   help=f"MLP hidden widths (default: {','.join(map(str, (512, 512, 512)))} "
-                        f"toy, 1200,1200 images)")
+                   help=f"MLP hidden widths, G's and D's: width and depth "
+                        f"({both('hidden', _csv)})")
+    p.add_argument("--d-activation", choices=ACTIVATIONS, default=None,
+                   help=f"activation of the MLP discriminator / critic "
+                        f"({both('d_activation')})")
     p.add_argument("--z-dim", type=_positive_int, default=None,
-                   help=f"noise dimension (default: {d['z_dim']})")
+                   help=f"noise dimension ({both('z_dim')})")
     p.add_argument("--ngf", type=_positive_int, default=None,
                    help="DCGAN generator base width (default: 64)")
+    p.add_argument("--g-first-layer", choices=("conv", "linear"), default=None,
+                   help="DCGAN generator's first layer: conv (a transposed convolution of the "
+                        "1×1 noise, the paper's figure) or linear (Linear + BatchNorm1d, "
+                        "reshaped; the paper's §3 projection) (default: conv)")
     p.add_argument("--ndf", type=_positive_int, default=None,
                    help="DCGAN discriminator base width (default: 64)")
     p.add_argument("--seed", type=_non_negative_int, default=None, help="random seed (default: 0)")
@@ -163,7 +206,8 @@ def _add_train_options(p: argparse.ArgumentParser, model: str) -> None:
     p.add_argument("--checkpoint-every", type=_positive_int, default=None,
                    help="steps between checkpoints (default: 500)")
     p.add_argument("--n-samples", type=_positive_int, default=None,
-                   help="rows of samples.npy (default: 2500 toy, 1000 images)")
+                   help="rows of samples.npy, also the samples summary.json's metrics are "
+                        "computed on (default: 2500 toy, 2000 images)")
     p.add_argument("--progress", dest="progress", action="store_true", default=None,
                    help="force the progress bar on (default: only on a terminal)")
     p.add_argument("--quiet", dest="progress", action="store_false",
@@ -224,6 +268,10 @@ def _cmd_train(args) -> int:
         print(f"modes captured {metrics['modes']}/{metrics['n_modes']} "
               f"(strict {metrics['modes_strict']}), high quality "
               f"{100 * metrics['high_quality']:.1f}%")
+    elif metrics.get("frechet") is not None:
+        print(f"classifier Fréchet distance {metrics['frechet']:.1f} on {metrics['n_samples']} "
+              f"samples, {metrics['classes_covered']}/10 classes")
+    print(f"training time: {summary['cpu_s']:.1f} CPU-s, {summary['wall_s']:.1f} s wall")
     return 0
 
 

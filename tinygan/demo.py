@@ -1,15 +1,17 @@
 """``tinygan demo``: the GAN family on built-in data, in a few minutes on 2 CPU cores.
 
-Trains GAN, instance-noise GAN, WGAN and WGAN-GP on ``ring8`` (8 Gaussians on
-a circle, the VEEGAN/PacGAN benchmark), and DCGAN briefly on digits when the
-MNIST files are at hand (``tinygan.data.find_mnist_dir``: ``$TINYGAN_DATA``,
-``../shared/data/mnist``, the download cache; nothing is downloaded).  Each model gets a run folder
-(config, metrics, checkpoint, samples, figures); the demo adds one comparison
-figure and ``summary.md`` / ``summary.json`` with the mode metrics.
-
-The budgets are the demo's, chosen to fit the time, and are smaller than the
-papers' (narrower MLPs of 3 × 128, a few thousand steps); the GAN uses Adam
-instead of the paper's SGD because SGD does not get anywhere in this budget.
+Trains GAN, GAN with instance noise, WGAN (weight clipping) and WGAN-GP on
+``ring8`` and ``grid25`` (the VEEGAN/PacGAN 2-D mixtures), and DCGAN on digits
+when the MNIST files are at hand (``tinygan.data.find_mnist_dir``:
+``$TINYGAN_DATA``, ``../shared/data/mnist``, the download cache; nothing is
+downloaded).  Every toy run uses its model's *default recipe*
+(:data:`tinygan.gan.config.TOY_RECIPES`: architecture, optimiser, learning-rate
+decay, G's moving average) with a shorter step budget, so that the whole demo fits
+in about 5 minutes; its learning rate still decays to 0 over the demo's own steps.
+Each run gets a run folder (config, metrics, checkpoint, samples, figures); the
+demo adds one comparison figure per data set (samples over the true modes, the
+metrics in each panel's title) and ``summary.md`` / ``summary.json``, which state
+each run's budget beside the default's.
 """
 from __future__ import annotations
 
@@ -17,24 +19,30 @@ import json
 import os
 import time
 
-__all__ = ["run_demo", "find_mnist", "DEMO_RUNS"]
+__all__ = ["run_demo", "find_mnist", "DEMO_RUNS", "DEMO_STEPS"]
 
-_TOY = dict(data="ring8", hidden=(128, 128, 128), z_dim=2, batch_size=256, sample_every=0,
-            log_every=50, checkpoint_every=1000)
-
-# name → (model, options, full-demo steps)
+# name → (model, options beyond the default recipe)
 DEMO_RUNS = {
-    "gan": ("gan", dict(_TOY, optimizer="adam", lr=1e-3, betas=(0.5, 0.999)), 3000),
-    "gan-instance-noise": ("gan", dict(_TOY, optimizer="adam", lr=1e-3, betas=(0.5, 0.999),
-                                       instance_noise=0.5), 3000),
-    "wgan": ("wgan", dict(_TOY, batch_size=64, lr=5e-4), 1000),
-    "wgan-gp": ("wgan-gp", dict(_TOY), 1000),
+    "gan": ("gan", {}),
+    "gan-instance-noise": ("gan", {"instance_noise": None}),  # None: the bare flag's σ0
+    "wgan": ("wgan", {}),
+    "wgan-gp": ("wgan-gp", {}),
 }
-# ngf = ndf = 16 is too narrow: G's output scale collapses (PyTorch fails identically at
-# most seeds); ngf 32 with ndf 16 learns digits in ~1,000 steps and keeps D balanced.
+# (name, data) → the demo's generator steps (the defaults' are in TOY_RECIPES): about
+# 20–35 CPU-seconds each at 1 thread (benchmarks/QUALITY.md gives the per-step costs).
+DEMO_STEPS = {
+    ("gan", "ring8"): 2000, ("gan-instance-noise", "ring8"): 2000, ("wgan", "ring8"): 500,
+    ("wgan-gp", "ring8"): 300,
+    ("gan", "grid25"): 2000, ("gan-instance-noise", "grid25"): 2000, ("wgan", "grid25"): 500,
+    ("wgan-gp", "grid25"): 300,
+}
+TOY_SETS = ("ring8", "grid25")
+# DCGAN on digits: the default recipe is 64/64 channels and m = 128, ≈ 1 s per step here;
+# the demo narrows it to ngf 32 / ndf 16, m = 64 (ndf 16 with ngf 16 collapses G's output
+# scale, in PyTorch too) to make digit strokes in under 1,000 steps.
 _DCGAN = dict(data="mnist", batch_size=64, ngf=32, ndf=16, sample_every=250, log_every=20,
-              checkpoint_every=1000, n_samples=1000)
-_DCGAN_STEPS = 1500
+              checkpoint_every=1000)
+_DCGAN_STEPS = 800
 
 
 def find_mnist():
@@ -43,30 +51,64 @@ def find_mnist():
     return find_mnist_dir()
 
 
-def _comparison_figure(results, path):
+def _title(name, metrics, n_modes):
+    if "modes" not in metrics:
+        return f"{name}\n(no metrics)"
+    return (f"{name}\n{metrics['modes']}/{n_modes} modes, {metrics['modes_strict']} strict, "
+            f"{100 * metrics['high_quality']:.0f}% HQ")
+
+
+def _comparison_figure(results, data, path):
     """One row of 2-D scatters (one per model) over the true mode centres."""
     import numpy as np
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     from .data.toy import get_dataset
-    centers = get_dataset("ring8").centers
-    fig = Figure(figsize=(3.2 * len(results), 3.4), dpi=100)
+    centers = get_dataset(data).centers
+    lim = 1.5 * np.abs(centers).max()
+    fig = Figure(figsize=(3.2 * len(results), 3.6), dpi=100)
     FigureCanvasAgg(fig)
     for i, (name, res) in enumerate(results.items()):
         ax = fig.add_subplot(1, len(results), i + 1)
         pts = np.load(os.path.join(res["out"], "samples.npy"))
         ax.scatter(pts[:, 0], pts[:, 1], s=2, alpha=0.4, color="tab:blue")
-        ax.scatter(centers[:, 0], centers[:, 1], marker="x", color="tab:red", s=40)
-        m = res["metrics"]
-        ax.set_title(f"{name}\n{m.get('modes', '?')}/8 modes, "
-                     f"{100 * m.get('high_quality', 0):.0f}% HQ", fontsize=9)
-        ax.set_xlim(-3, 3)
-        ax.set_ylim(-3, 3)
+        ax.scatter(centers[:, 0], centers[:, 1], marker="x", color="tab:red", s=30)
+        ax.set_title(_title(name, res["metrics"], len(centers)), fontsize=8)
+        ax.set_xlim(-lim, lim)
+        ax.set_ylim(-lim, lim)
         ax.set_aspect("equal")
+    fig.suptitle(f"{data}: 2,500 samples of each default recipe (red: the modes)", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, format="png")
     return path
+
+
+def _digit_figure(res, floor, path):
+    """The generated digits (64), with the classifier Fréchet distance in the title."""
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    imgs = np.load(os.path.join(res["out"], "samples.npy"))[:64, 0]
+    grid = np.ones((8 * 30, 8 * 30))
+    for k, im in enumerate(imgs):
+        r, c = divmod(k, 8)
+        grid[r * 30 + 1:r * 30 + 29, c * 30 + 1:c * 30 + 29] = (im + 1) / 2
+    fig = Figure(figsize=(4, 4.4), dpi=100)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.imshow(grid, cmap="gray", vmin=0, vmax=1)
+    ax.axis("off")
+    m = res["metrics"]
+    ax.set_title(f"dcgan on digits: Fréchet {_fmt(m.get('frechet'))} (real {_fmt(floor)}), "
+                 f"{m.get('classes_covered', '?')}/10 classes", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, format="png")
+    return path
+
+
+def _fmt(v, spec=".1f"):
+    return "–" if v is None else format(v, spec)
 
 
 def run_demo(out_dir: str = "tinygan-demo", quick: bool = False, log=print) -> dict:
@@ -74,104 +116,100 @@ def run_demo(out_dir: str = "tinygan-demo", quick: bool = False, log=print) -> d
 
     ``quick=True`` runs a few steps of each (a smoke test, seconds not minutes).
     """
-    from .gan.config import make_config
-    from .gan.run import prepare_out_dir
+    from .gan.config import INSTANCE_NOISE_TOY, make_config
+    from .gan.run import json_safe, prepare_out_dir
     from .gan.train import train
     prepare_out_dir(out_dir)
-    results, started = {}, time.perf_counter()
-    runs = dict(DEMO_RUNS)
-    for name, (model, options, steps) in runs.items():
-        out = os.path.join(out_dir, name)
-        steps = 5 if quick else steps
-        opts = dict(options, n_samples=500 if quick else 2500, progress=not quick and None)
-        if model == "wgan" and quick:
-            opts["critic_warmup"] = False
-        if "instance_noise" in opts:
-            opts["noise_anneal_steps"] = max(1, int(0.75 * steps))
-        cfg = make_config(model, steps=steps, out=out, **opts)
-        _clear(out)
-        t0 = time.perf_counter()
-        log(f"[demo] training {name} on ring8 for {steps} steps ...")
-        summary = train(cfg)
-        summary["seconds"] = round(time.perf_counter() - t0, 1)
-        results[name] = summary
-        m = summary["metrics"]
-        log(f"[demo]   {name}: {m['modes']}/8 modes (strict {m['modes_strict']}), "
-            f"{100 * m['high_quality']:.1f}% high quality, {summary['seconds']} s")
+    results, figures = {}, {}
+    started, cpu0 = time.perf_counter(), time.process_time()
+    for data in TOY_SETS:
+        results[data] = {}
+        for name, (model, extra) in DEMO_RUNS.items():
+            opts = {k: (INSTANCE_NOISE_TOY if v is None else v) for k, v in extra.items()}
+            default_steps = make_config(model, data=data, **opts).steps
+            steps = 5 if quick else DEMO_STEPS[(name, data)]
+            out = os.path.join(out_dir, f"{data}-{name}")
+            cfg = make_config(model, data=data, steps=steps, out=out, sample_every=0,
+                              checkpoint_every=steps, n_samples=500 if quick else 2500,
+                              progress=not quick and None, **opts)
+            if model == "wgan" and quick:
+                cfg.critic_warmup = False
+            _clear(out)
+            log(f"[demo] training {name} on {data} for {steps} steps (default {default_steps})")
+            summary = train(cfg)
+            summary["default_steps"] = default_steps
+            results[data][name] = summary
+            m = summary["metrics"]
+            log(f"[demo]   {name}: {m['modes']}/{m['n_modes']} modes (strict "
+                f"{m['modes_strict']}), {100 * m['high_quality']:.1f}% high quality, "
+                f"{summary['cpu_s']:.1f} CPU-s")
+        figures[data] = _comparison_figure(results[data], data,
+                                           os.path.join(out_dir, f"{data}_comparison.png"))
     mnist = find_mnist()
+    floor = None
     if mnist is not None:
-        out = os.path.join(out_dir, "dcgan-mnist")
+        from .gan.outputs import real_digit_floor
+        out = os.path.join(out_dir, "mnist-dcgan")
         steps = 2 if quick else _DCGAN_STEPS
         opts = dict(_DCGAN, data_dir=mnist, progress=not quick and None)
         if quick:
             opts.update(ngf=4, ndf=4, batch_size=16, n_samples=16)
+        default_steps = make_config("dcgan", data="mnist", data_dir=mnist).steps
         cfg = make_config("dcgan", steps=steps, out=out, **opts)
         _clear(out)
-        log(f"[demo] training dcgan on MNIST digits from {mnist} for {steps} steps ...")
-        t0 = time.perf_counter()
+        log(f"[demo] training dcgan on MNIST digits from {mnist} for {steps} steps "
+            f"(default {default_steps}; ngf 32, ndf 16, m 64 instead of 64, 64, 128)")
         summary = train(cfg)
-        summary["seconds"] = round(time.perf_counter() - t0, 1)
-        if not quick:
-            summary["metrics"] = _digit_metrics(out, mnist, log)
-        results["dcgan-mnist"] = summary
+        summary["default_steps"] = default_steps
+        floor = real_digit_floor("mnist", mnist).get("frechet")
+        results["mnist"] = {"dcgan": summary}
+        figures["mnist"] = _digit_figure(summary, floor, os.path.join(out_dir,
+                                                                      "mnist_comparison.png"))
+        m = summary["metrics"]
+        log(f"[demo]   dcgan: classifier Fréchet distance {_fmt(m.get('frechet'))} (real vs "
+            f"real {_fmt(floor)}), {m.get('classes_covered', '?')}/10 classes")
     else:
         log("[demo] no MNIST files found (set TINYGAN_DATA); skipping DCGAN on digits")
-    toy = {k: v for k, v in results.items() if k in runs}
-    figure = _comparison_figure(toy, os.path.join(out_dir, "ring8_comparison.png"))
-    total = round(time.perf_counter() - started, 1)
-    summary = {"seconds": total, "comparison_figure": figure, "runs": results}
+    total = {"wall_s": round(time.perf_counter() - started, 1),
+             "cpu_s": round(time.process_time() - cpu0, 1)}
+    summary = json_safe({**total, "figures": figures, "digit_floor": floor, "runs": results})
     with open(os.path.join(out_dir, "summary.json"), "w") as f:
-        json.dump(summary, f, indent=2, default=str)
+        json.dump(summary, f, indent=2, default=str, allow_nan=False)
     with open(os.path.join(out_dir, "summary.md"), "w") as f:
-        f.write(_markdown(results, total))
-    log(f"[demo] done in {total} s. Summary: {os.path.join(out_dir, 'summary.md')}; "
-        f"figures: {figure} and each run folder under {out_dir}/")
+        f.write(_markdown(results, total, floor))
+    log(f"[demo] done in {total['wall_s']} s ({total['cpu_s']} CPU-s). Summary: "
+        f"{os.path.join(out_dir, 'summary.md')}; figures: {', '.join(figures.values())}")
     return summary
 
 
-def _markdown(results, total):
+def _markdown(results, total, floor):
     lines = ["# tinygan demo", "",
-             "ring8: 8 Gaussians (std 0.02) on a circle of radius 2; 2,500 samples; high "
-             "quality = within 3 std of a centre; strict = a mode with at least 20% of its "
-             "uniform share.", "",
-             "| run | steps | modes | modes (strict) | high quality | KL to uniform | time |",
-             "|---|---|---|---|---|---|---|"]
-    for name, r in results.items():
+             "Each model trains on its default recipe (`tinygan train MODEL --data DATA` with "
+             "no options) but for the demo's number of steps, stated beside the default's; "
+             "the learning rate still decays to 0 over the demo's steps.", "",
+             "2-D mixtures: 2,500 samples; high quality (HQ) = within 3 std of a mode; strict "
+             "= a mode holding at least 20 % of its uniform share (VEEGAN/PacGAN protocol).",
+             "",
+             "| data | run | steps (default) | modes | strict | HQ | KL to uniform | CPU-s |",
+             "|---|---|---|---|---|---|---|---|"]
+    for data in TOY_SETS:
+        for name, r in results.get(data, {}).items():
+            m = r.get("metrics") or {}
+            lines.append(f"| {data} | {name} | {r['steps']} ({r['default_steps']}) | "
+                         f"{m.get('modes')}/{m.get('n_modes')} | {m.get('modes_strict')} | "
+                         f"{100 * m.get('high_quality', 0):.1f}% | {_fmt(m.get('kl'), '.3f')} "
+                         f"| {r['cpu_s']:.1f} |")
+    if "mnist" in results:
+        r = results["mnist"]["dcgan"]
         m = r.get("metrics") or {}
-        if "frechet" in m:
-            lines.append(f"| {name} | {r['steps']} | classifier Fréchet distance "
-                         f"{m['frechet']:.1f} (real vs real {m['frechet_floor']:.1f}); "
-                         f"{m['classes_covered']}/10 classes | | | | {r['seconds']} s |")
-        elif "modes" in m:
-            lines.append(f"| {name} | {r['steps']} | {m['modes']}/8 | {m['modes_strict']} | "
-                         f"{100 * m['high_quality']:.1f}% | {m['kl']:.3f} | {r['seconds']} s |")
-        else:
-            lines.append(f"| {name} | {r['steps']} | – | – | – | – | {r['seconds']} s |")
-    lines += ["", f"Total: {total} s.", ""]
+        lines += ["", "Digits: classifier Fréchet distance of 2,000 samples to the 2,000 "
+                  "held-out digits (tinygan.metrics; real vs real: "
+                  f"{_fmt(floor)}); the demo narrows DCGAN to ngf 32, ndf 16, m 64.", "",
+                  "| run | steps (default) | Fréchet | classes | CPU-s |", "|---|---|---|---|---|",
+                  f"| dcgan | {r['steps']} ({r['default_steps']}) | {_fmt(m.get('frechet'))} | "
+                  f"{m.get('classes_covered')}/10 | {r['cpu_s']:.1f} |"]
+    lines += ["", f"Total: {total['wall_s']} s wall, {total['cpu_s']} s CPU.", ""]
     return "\n".join(lines)
-
-
-def _digit_metrics(run_dir, mnist, log):
-    """Classifier Fréchet distance of the generated digits to the test digits, its
-    real-vs-real floor (train vs test digits) and class coverage (tinygan.metrics)."""
-    import numpy as np
-    from .data import load_mnist
-    from .metrics.frechet import class_coverage, classifier_frechet_distance, get_classifier
-    log("[demo]   scoring the digits with tinygan's own digit classifier (cached after first use)")
-    classifier = get_classifier(mnist)
-    test, _ = load_mnist(mnist, split="test")
-    train_images, _ = load_mnist(mnist, split="train")
-    samples = np.load(os.path.join(run_dir, "samples.npy"))
-    coverage = class_coverage(samples, classifier)
-    metrics = {"frechet": classifier_frechet_distance(samples, test, classifier),
-               "frechet_floor": classifier_frechet_distance(train_images[:len(test)], test,
-                                                            classifier),
-               "classes_covered": int(coverage["classes_covered"]),
-               "class_kl": float(coverage["kl"])}
-    log(f"[demo]   dcgan-mnist: Fréchet distance {metrics['frechet']:.1f} "
-        f"(real vs real {metrics['frechet_floor']:.1f}), "
-        f"{metrics['classes_covered']}/10 classes")
-    return metrics
 
 
 def _clear(out):

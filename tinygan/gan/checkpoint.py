@@ -48,12 +48,16 @@ def nonfinite_entries(tree, prefix: str = "") -> list:
     return bad
 
 
-def run_state(step: int, cfg: TrainConfig, G, D, opt_g, opt_d, data) -> dict:
-    """Everything a checkpoint holds, as one dict (arrays stay on their device)."""
-    return {"format": FORMAT, "step": int(step), "config": cfg.to_dict(),
-            "G": G.state_dict(), "D": D.state_dict(),
-            "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
-            "data": _host_json(data.state_dict())}
+def run_state(step: int, cfg: TrainConfig, G, D, opt_g, opt_d, data, ema=None) -> dict:
+    """Everything a checkpoint holds, as one dict (arrays stay on their device); with
+    ``ema`` (:class:`~tinygan.gan.averaging.GeneratorEMA`) also ``G_ema``, its weights."""
+    state = {"format": FORMAT, "step": int(step), "config": cfg.to_dict(),
+             "G": G.state_dict(), "D": D.state_dict(),
+             "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
+             "data": _host_json(data.state_dict())}
+    if ema is not None:
+        state["G_ema"] = ema.state_dict()
+    return state
 
 
 def save_checkpoint(path: str, state: dict) -> None:
@@ -76,10 +80,15 @@ def load_checkpoint(path: str) -> dict:
     return ckpt
 
 
-def restore(ckpt: dict, G, D, opt_g, opt_d, data, path: str = "the checkpoint") -> int:
-    """Load a checkpoint into the run's objects; returns its step."""
+def restore(ckpt: dict, G, D, opt_g, opt_d, data, path: str = "the checkpoint",
+            ema=None) -> int:
+    """Load a checkpoint into the run's objects (and ``ema``'s weights); returns its step."""
+    if ema is not None and "G_ema" not in ckpt:
+        raise ConfigError(f"cannot restore {path}: it holds no G_ema for --ema")
     try:
         G.load_state_dict(ckpt["G"])
+        if ema is not None:
+            ema.load_state_dict(ckpt["G_ema"])
         D.load_state_dict(ckpt["D"])
         opt_g.load_state_dict(ckpt["opt_g"])
         opt_d.load_state_dict(ckpt["opt_d"])
@@ -94,8 +103,8 @@ def restore(ckpt: dict, G, D, opt_g, opt_d, data, path: str = "the checkpoint") 
 # one (its message says so); the change is recorded in the config's history.
 RESUMABLE = ("steps", "epochs", "out", "log_every", "sample_every", "checkpoint_every",
              "progress", "figures", "data_dir", "download", "download_timeout", "n_samples",
-             "lr")
-RECORDED = ("lr", "steps")  # changes of these go into the run's history
+             "lr", "lr_d")
+RECORDED = ("lr", "lr_d", "steps")  # changes of these go into the run's history
 
 
 def merge_resume(saved: TrainConfig, given: TrainConfig) -> TrainConfig:

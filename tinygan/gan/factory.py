@@ -1,12 +1,13 @@
 """What a config builds: the two networks, their optimisers, and the loop that trains them."""
 from __future__ import annotations
 
+from .averaging import GeneratorEMA, after_each_step
 from .config import TrainConfig
 from .loops import LOOPS, linear_decay
 from .models import (DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator,
                      MLPImageDiscriminator, MLPImageGenerator)
 
-__all__ = ["build_models", "build_optimizer", "loop_options", "make_loop"]
+__all__ = ["build_models", "build_optimizer", "build_ema", "loop_options", "make_loop"]
 
 
 def build_models(cfg: TrainConfig, data_shape: tuple):
@@ -14,24 +15,31 @@ def build_models(cfg: TrainConfig, data_shape: tuple):
     if not cfg.is_image:
         (dim,) = data_shape
         return (MLPGenerator(cfg.z_dim, dim, cfg.hidden, "relu"),
-                MLPDiscriminator(dim, cfg.hidden, "relu"))
+                MLPDiscriminator(dim, cfg.hidden, cfg.d_activation or "relu"))
     if cfg.arch == "mlp":
         return (MLPImageGenerator(cfg.z_dim, data_shape, cfg.hidden, "relu"),
-                MLPImageDiscriminator(data_shape, cfg.hidden, "leaky_relu"))
+                MLPImageDiscriminator(data_shape, cfg.hidden, cfg.d_activation or "leaky_relu"))
     channels, size, _ = data_shape
     # WGAN-GP's critic has no batch norm (Gulrajani et al. §4); WGAN kept DCGAN's.
-    return (DCGANGenerator(cfg.z_dim, channels, size, cfg.ngf),
+    return (DCGANGenerator(cfg.z_dim, channels, size, cfg.ngf, cfg.g_first_layer),
             DCGANDiscriminator(channels, size, cfg.ndf, batch_norm=cfg.model != "wgan-gp"))
 
 
-def build_optimizer(cfg: TrainConfig, params):
-    """The config's optimiser (SGD with momentum, Adam, or RMSProp) over ``params``."""
+def build_optimizer(cfg: TrainConfig, params, lr: float = None):
+    """The config's optimiser (SGD with momentum, Adam, or RMSProp) over ``params``, at
+    learning rate ``lr`` (default ``cfg.lr``; D's optimiser takes ``cfg.lr_of_d``)."""
     from .. import optim
+    lr = cfg.lr if lr is None else lr
     if cfg.optimizer == "sgd":
-        return optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum)
+        return optim.SGD(params, lr=lr, momentum=cfg.momentum)
     if cfg.optimizer == "adam":
-        return optim.Adam(params, lr=cfg.lr, betas=cfg.betas)
-    return optim.RMSprop(params, lr=cfg.lr, alpha=cfg.alpha)
+        return optim.Adam(params, lr=lr, betas=cfg.betas)
+    return optim.RMSprop(params, lr=lr, alpha=cfg.alpha)
+
+
+def build_ema(cfg: TrainConfig, G):
+    """The moving average of G's weights (``--ema``), or None when it is off."""
+    return GeneratorEMA(G, cfg.ema) if cfg.ema else None
 
 
 def loop_options(cfg: TrainConfig) -> dict:
@@ -46,9 +54,17 @@ def loop_options(cfg: TrainConfig) -> dict:
     return dict(n_critic=cfg.n_critic, gp_lambda=cfg.gp_lambda)
 
 
-def make_loop(cfg: TrainConfig, G, D, opt_g, opt_d, real, noise, start: int = 0, loop=None):
+def make_loop(cfg: TrainConfig, G, D, opt_g, opt_d, real, noise, start: int = 0, loop=None,
+              ema=None):
     """The model's loop (or ``loop``, a function of the same signature) from step ``start``
-    to ``cfg.steps``: an iterator of one record per generator iteration."""
+    to ``cfg.steps``: an iterator of one record per generator iteration.  With
+    ``--lr-decay linear`` both learning rates decay to 0 over the run, and ``ema`` (from
+    :func:`build_ema`) follows G after every step; the loop itself stays the paper's."""
     loop = loop or LOOPS[cfg.model]
-    return loop(G, D, opt_g, opt_d, real, noise, steps=cfg.steps, start=start,
-                **loop_options(cfg))
+    records = loop(G, D, opt_g, opt_d, real, noise, steps=cfg.steps, start=start,
+                   **loop_options(cfg))
+    decay = [(opt_g, cfg.lr), (opt_d, cfg.lr_of_d)] if cfg.lr_decay == "linear" else []
+    if not decay and ema is None:
+        return records
+    return after_each_step(records, start=start, steps=cfg.lr_decay_steps or cfg.steps,
+                           optimizers=decay, ema=ema, G=G)

@@ -145,10 +145,12 @@ class DCGANGenerator(nn.Sequential):
     (4) ReLU everywhere, Tanh at the output.  Then each stride-2, kernel-4,
     padding-1 transposed conv doubles H and W: (H−1)·2 − 2 + 4 = 2H.
     Weights ~ N(0, 0.02), batch-norm scale ~ N(1, 0.02) (paper §4).
+    ``first_layer="linear"``: the first layer is instead a Linear projection of z to the
+    first feature map, with BatchNorm1d, then reshaped (``--g-first-layer linear``).
     """
 
     def __init__(self, z_dim: int = 100, img_channels: int = 1, img_size: int = 28,
-                 ngf: int = 64):
+                 ngf: int = 64, first_layer: str = "conv"):
         who = "DCGANGenerator"
         _check_image_size(img_size, who)
         z_dim = _positive_int(z_dim, "z_dim", who)
@@ -156,14 +158,26 @@ class DCGANGenerator(nn.Sequential):
         ngf = _positive_int(ngf, "ngf", who)
         widths = _widths(img_size, ngf)
         first_kernel = 7 if img_size == 28 else 4
-        layers = [nn.ConvTranspose2d(z_dim, widths[0], first_kernel, 1, 0, bias=False),
-                  nn.BatchNorm2d(widths[0]), nn.ReLU()]
+        if first_layer == "conv":
+            layers = [nn.ConvTranspose2d(z_dim, widths[0], first_kernel, 1, 0, bias=False),
+                      nn.BatchNorm2d(widths[0]), nn.ReLU()]
+        elif first_layer == "linear":
+            # the projection as Radford et al. §3 describe it ("a matrix multiplication ...
+            # reshaped into a 4-dimensional tensor"), batch-normalised per feature
+            # (BatchNorm1d over the C·k·k outputs), as many PyTorch DCGAN codes for MNIST do
+            feats = widths[0] * first_kernel * first_kernel
+            layers = [nn.Flatten(), nn.Linear(z_dim, feats, bias=False), nn.BatchNorm1d(feats),
+                      nn.ReLU(), nn.Unflatten((widths[0], first_kernel, first_kernel))]
+        else:
+            raise ValueError(f"{who}: first_layer must be 'conv' or 'linear', got "
+                             f"{first_layer!r}")
         for w_in, w_out in zip(widths[:-1], widths[1:]):
             layers += [nn.ConvTranspose2d(w_in, w_out, 4, 2, 1, bias=False),
                        nn.BatchNorm2d(w_out), nn.ReLU()]
         layers += [nn.ConvTranspose2d(widths[-1], img_channels, 4, 2, 1, bias=False), nn.Tanh()]
         super().__init__(*layers)
         self.z_dim, self.img_channels, self.img_size = z_dim, img_channels, img_size
+        self.first_layer = first_layer
         self.apply(init.dcgan_init_)
 
     def noise_shape(self, n: int) -> tuple:

@@ -10,7 +10,8 @@ from .. import backend as B
 from ..autograd import Tensor, no_grad
 from .config import TrainConfig
 
-__all__ = ["sample_metrics", "plot_samples", "critic_on_grid", "write_outputs", "METRICS"]
+__all__ = ["sample_metrics", "digit_metrics", "real_digit_floor", "plot_samples", "critic_on_grid", "write_outputs",
+           "METRICS"]
 
 METRICS = "metrics.jsonl"
 
@@ -30,10 +31,46 @@ def critic_on_grid(D, probability: bool):
     return f
 
 
+def digit_metrics(samples: np.ndarray, data: str = "mnist", data_dir=None) -> dict:
+    """Classifier Fréchet distance of host images to the held-out (test) digits, and class
+    coverage: the features and predictions of tinygan's digit classifier
+    (:func:`tinygan.metrics.get_classifier`, trained once on the training split and cached).
+
+    Returns ``frechet``, ``classes_covered``, ``class_kl``, ``histogram``, ``min_class_share``
+    and ``n_samples``; ``{"finite": False}`` for non-finite samples, and ``{"error": ...}``
+    when the test split or the labels are not at hand.
+    """
+    from ..data.mnist import DataError, load_mnist
+    from ..metrics import class_coverage, classifier_frechet_distance, get_classifier
+    if not np.isfinite(samples).all():
+        return {"finite": False}
+    try:
+        clf = get_classifier(data_dir, data)
+        test, _ = load_mnist(data_dir, "test", dataset=data)
+    except (DataError, OSError) as exc:
+        return {"error": f"no digit metrics: {exc}".replace("\n", " ")}
+    cov = class_coverage(samples, clf)
+    hist = cov["histogram"]
+    return {"frechet": classifier_frechet_distance(samples, test, clf),
+            "classes_covered": cov["classes_covered"], "class_kl": cov["kl"],
+            "histogram": hist, "min_class_share": min(hist) / max(sum(hist), 1),
+            "n_samples": int(len(samples))}
+
+
+def real_digit_floor(data: str = "mnist", data_dir=None, n: int = 2000, seed: int = 0) -> dict:
+    """The real-vs-real floor of :func:`digit_metrics`: ``n`` random training digits scored
+    against the held-out digits by the same classifier (what a perfect generator gets)."""
+    from ..data.mnist import load_mnist
+    images, _ = load_mnist(data_dir, "train", dataset=data)
+    pick = np.random.default_rng(seed).permutation(len(images))[:n]
+    return digit_metrics(images[pick], data, data_dir)
+
+
 def sample_metrics(cfg: TrainConfig, samples: np.ndarray) -> dict:
-    """The data kind's quality metrics of host samples (mode coverage for the 2-D mixtures)."""
+    """The data kind's quality metrics of host samples: mode coverage for the 2-D mixtures,
+    W1 for 1-D data, classifier Fréchet distance and class coverage for digits."""
     if cfg.is_image:
-        return {}
+        return digit_metrics(samples, cfg.data, cfg.data_dir)
     from ..data.toy import get_dataset
     dataset = get_dataset(cfg.data)
     if not np.isfinite(samples).all():

@@ -40,7 +40,7 @@ from .. import backend as B
 from ..autograd import Tensor
 from .checkpoint import CHECKPOINT, nonfinite_entries, run_state, save_checkpoint
 from .config import ConfigError, TrainConfig
-from .outputs import METRICS, write_outputs
+from .outputs import METRICS, sample_metrics, write_outputs
 from .sample import generate
 
 __all__ = ["Run", "TrainingDiverged", "RunInterrupted", "RunLock", "read_metrics",
@@ -189,6 +189,17 @@ def _deferred_signals(flag: dict):
             signal.signal(s, h)
 
 
+def json_safe(obj):
+    """``obj`` with every non-finite float replaced by None: JSON has no NaN (``null``)."""
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
 def _as_float(v) -> float:
     return float(v.item()) if isinstance(v, Tensor) else float(v)
 
@@ -202,14 +213,17 @@ class Run:
     """
 
     def __init__(self, cfg: TrainConfig, G, D, opt_g, opt_d, data, real, out_dir: str,
-                 step: int = 0):
+                 step: int = 0, ema=None):
         self.cfg, self.G, self.D, self.opt_g, self.opt_d = cfg, G, D, opt_g, opt_d
+        self.ema = ema  # GeneratorEMA or None: checkpointed, and what samples are drawn from
+        self.sampler = ema.model if ema is not None else G
         self.data, self.real, self.out_dir = data, real, out_dir
         self.step = int(step)
         self.last_checkpoint = self.step if step else None
         self._bar = None
         self._log_clock = (time.perf_counter(), self.step, 0)
         self._signal = {}
+        self._cpu0 = time.process_time()
 
     def path(self, name: str) -> str:
         return os.path.join(self.out_dir, name)
@@ -257,6 +271,8 @@ class Run:
                   dynamic_ncols=True) as bar, _deferred_signals(self._signal):
             self._bar = bar
             self._log_clock = (time.perf_counter(), self.step, self.real.seen)
+            wall0 = time.perf_counter()
+            cpu0 = self._cpu0 = time.process_time()
             try:
                 while True:
                     # this iteration's device draws come from (seed, step) alone: exact
@@ -273,12 +289,16 @@ class Run:
                 self._bar = None
                 if hasattr(records, "close"):
                     records.close()
-        samples = generate(self.G, self.cfg.n_samples, self.cfg.seed)
+        # this process's training time (a resumed run counts from its resume)
+        times = {"wall_s": time.perf_counter() - wall0, "cpu_s": time.process_time() - cpu0}
+        samples = generate(self.sampler, self.cfg.n_samples, self.cfg.seed)
         np.save(self.path(SAMPLES), samples)
         summary = write_outputs(self.cfg, self.out_dir, self.step, self.D, samples, tag="",
                                 final=True)
+        summary.update(times, sampled_from="G_ema" if self.ema is not None else "G")
+        summary = json_safe(summary)
         with open(self.path("summary.json"), "w") as f:
-            json.dump(summary, f, indent=2)
+            json.dump(summary, f, indent=2, allow_nan=False)
         return summary
 
     def _after_step(self, record: dict) -> None:
@@ -296,9 +316,15 @@ class Run:
         if step % cfg.checkpoint_every == 0 or last:
             self.save_checkpoint()
         if cfg.sample_every and step % cfg.sample_every == 0 and not last:
-            samples = generate(self.G, 64 if cfg.is_image else cfg.n_samples, cfg.seed)
+            samples = generate(self.sampler, 64 if cfg.is_image else cfg.n_samples, cfg.seed)
             write_outputs(cfg, self.out_dir, step, self.D, samples, tag=f"_{step:06d}",
                           final=False)
+            if not cfg.is_image:  # the learning curve: the toy's mode metrics, cheap in 2-D
+                quality = {k: v for k, v in sample_metrics(cfg, samples).items()
+                           if k not in ("counts", "n_modes", "n_samples")}
+                self.append_metrics(json_safe({"step": step, "event": "samples",
+                                               "cpu_s": time.process_time() - self._cpu0,
+                                               **quality}))
 
     def _log(self, values: dict) -> None:
         now = time.perf_counter()
@@ -314,16 +340,18 @@ class Run:
     # ------------------------------------------------------------ divergence and checkpoints
     def _state(self) -> dict:
         return run_state(self.step, self.cfg, self.G, self.D, self.opt_g, self.opt_d,
-                         self.data)
+                         self.data, self.ema)
 
     def _check_state(self, state: dict = None) -> None:
         """Every parameter, buffer and optimiser-state array must be finite."""
         if state is None:
             state = {"G": self.G.state_dict(), "D": self.D.state_dict(),
                      "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict()}
+            if self.ema is not None:
+                state["G_ema"] = self.ema.state_dict()
         bad = []
-        for part in ("G", "D", "opt_g", "opt_d"):
-            bad += [f"{part}.{name}" for name in nonfinite_entries(state[part])]
+        for part in ("G", "D", "opt_g", "opt_d", "G_ema"):
+            bad += [f"{part}.{name}" for name in nonfinite_entries(state.get(part, {}))]
         if bad:
             more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
             self._diverged(f"{', '.join(bad[:3])}{more} are no longer finite")
@@ -333,7 +361,8 @@ class Run:
                  f"{self.path(CHECKPOINT)}" if self.last_checkpoint is not None
                  else "no checkpoint was written")
         msg = (f"training diverged at step {self.step}: {what}. Stopped; {where}. Continue "
-               f"from it with a smaller learning rate: --resume --lr X (now {self.cfg.lr}).")
+               f"from it with a smaller learning rate: --resume --lr X (now {self.cfg.lr}"
+               + (f"; D's --lr-d {self.cfg.lr_d}" if self.cfg.lr_d is not None else "") + ").")
         self.append_metrics({"step": self.step, "event": "diverged", "message": msg})
         raise TrainingDiverged(msg, self.step, self.path(CHECKPOINT)
                                if self.last_checkpoint is not None else None)

@@ -32,8 +32,10 @@ def generate(G, n: int, seed: int, batch: int = 500) -> np.ndarray:
 
 
 def _generator(cfg: TrainConfig, ckpt: dict, path: str):
-    """The run's G with the checkpoint's weights.  The data shape is stored in the config by
-    every run; checkpoints written before it was are MNIST-sized (1×28×28) for images."""
+    """The run's G with the checkpoint's weights — the moving average ``G_ema`` when the run
+    kept one (``--ema``: what the run itself sampled and evaluated), else ``G``.  The data
+    shape is stored in the config by every run; checkpoints written before it was are
+    MNIST-sized (1×28×28) for images."""
     from .factory import build_models
     if cfg.data_shape is not None:
         shape = tuple(int(v) for v in cfg.data_shape)
@@ -44,7 +46,9 @@ def _generator(cfg: TrainConfig, ckpt: dict, path: str):
         shape = (get_dataset(cfg.data).dim,)
     try:
         G, _ = build_models(cfg, shape)
-        G.load_state_dict(ckpt["G"])
+        G.load_state_dict(ckpt["G"])  # both must fit the config: a mismatch is a damaged file
+        if "G_ema" in ckpt:
+            G.load_state_dict(ckpt["G_ema"])
     except (ValueError, KeyError, TypeError) as exc:
         raise ConfigError(f"checkpoint {path}: its generator does not match its config "
                           f"({exc})".replace("\n", " ")) from None
@@ -71,7 +75,8 @@ def sample_to_file(checkpoint: str, n: int, out: str, seed: int = 0,
         cfg = resolve(TrainConfig.from_dict(ckpt["config"]))
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"checkpoint {checkpoint}: its config is not valid ({exc})") from None
-    bad = nonfinite_entries(ckpt["G"])
+    bad = [f"{part}.{name}" for part in ("G", "G_ema") if part in ckpt
+           for name in nonfinite_entries(ckpt[part])]
     if bad:
         raise ConfigError(f"checkpoint {checkpoint}: the generator's weights are not finite "
                           f"({', '.join(bad[:3])}); it cannot be sampled")

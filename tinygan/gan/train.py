@@ -16,7 +16,7 @@ from .. import backend as B
 from .checkpoint import CHECKPOINT, load_checkpoint, merge_resume, restore
 from .config import (ConfigError, TrainConfig, check_applicable, default_data, given_options,
                      resolve)
-from .factory import build_models, build_optimizer, make_loop
+from .factory import build_ema, build_models, build_optimizer, make_loop
 from .run import Run, RunLock, TrainingDiverged, prepare_out_dir
 from .streams import DataSource, NoiseSource, make_data
 
@@ -117,27 +117,32 @@ def _train_locked(cfg: TrainConfig, ckpt, loop) -> dict:
     if cfg.instance_noise and cfg.noise_anneal_steps is None:
         # fix σ's schedule now: a run resumed to more steps must not stretch it
         cfg.noise_anneal_steps = cfg.steps
+    if cfg.lr_decay == "linear" and cfg.lr_decay_steps is None:
+        cfg.lr_decay_steps = cfg.steps  # the same for the learning rate's decay
     cfg.data_shape = list(data.shape)
     try:
         G, D = build_models(cfg, data.shape)
     except ValueError as exc:  # e.g. DCGAN on images of a size it has no layers for
         raise ConfigError(f"{cfg.data} in {cfg.data_dir or 'the data folder'}: {exc}") from None
     _check_generator_shape(G, data.shape, cfg)
-    opt_g, opt_d = build_optimizer(cfg, G.parameters()), build_optimizer(cfg, D.parameters())
+    opt_g = build_optimizer(cfg, G.parameters())
+    opt_d = build_optimizer(cfg, D.parameters(), cfg.lr_of_d)
+    ema = build_ema(cfg, G)
     step = 0
     if ckpt is not None:
-        step = restore(ckpt, G, D, opt_g, opt_d, data, os.path.join(cfg.out, CHECKPOINT))
+        step = restore(ckpt, G, D, opt_g, opt_d, data, os.path.join(cfg.out, CHECKPOINT), ema)
         if step > cfg.steps:
             raise ConfigError(f"--resume: the checkpoint is at step {step}, beyond "
                               f"--steps {cfg.steps}")
-        for opt in (opt_g, opt_d):  # the checkpoint's param groups carry the old lr
-            for group in opt.param_groups:
-                group["lr"] = cfg.lr
+        for opt, lr in ((opt_g, cfg.lr), (opt_d, cfg.lr_of_d)):  # the checkpoint's groups
+            for group in opt.param_groups:                   # carry the old lr
+                group["lr"] = lr
         if cfg.history and cfg.history[-1].get("resumed_at") is None:
             cfg.history[-1]["resumed_at"] = step
     real, noise = DataSource(data, cfg.batch_size), NoiseSource(G, cfg.batch_size)
-    run = Run(cfg, G, D, opt_g, opt_d, data, real, cfg.out, step=step)
+    run = Run(cfg, G, D, opt_g, opt_d, data, real, cfg.out, step=step, ema=ema)
     run.start(resumed=ckpt is not None)
-    summary = run.consume(make_loop(cfg, G, D, opt_g, opt_d, real, noise, start=step, loop=loop))
+    summary = run.consume(make_loop(cfg, G, D, opt_g, opt_d, real, noise, start=step, loop=loop,
+                                    ema=ema))
     summary["out"] = cfg.out
     return summary

@@ -1,0 +1,132 @@
+"""PyTorch reference for the quality benchmark: the same 2-D recipe trained by PyTorch.
+
+The same architecture (MLPs z(2) → hidden ReLU → 2 and 2 → hidden (Leaky)ReLU → 1, PyTorch's
+default Linear init as tinygan's), the same loop (Goodfellow / Arjovsky / Gulrajani
+Algorithm 1 as in tinygan.gan.loops, including WGAN's 100-critic-step warm-up), the same
+optimiser, minibatch, linear learning-rate decay and step budget as the tinygan default
+recipe of :func:`tinygan.gan.config.make_config`, and the samples scored by the same
+``tinygan.metrics.mode_metrics`` on 2,500 samples.  Data come from tinygan's toy sampler
+(its own seeded stream), so only the training engine differs.
+
+    python benchmarks/torch_reference.py --model gan --data ring8 --seeds 3
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+
+def _mlp(torch, sizes, act):
+    layers = []
+    for a, b in zip(sizes[:-2], sizes[1:-1]):
+        layers += [torch.nn.Linear(a, b),
+                   torch.nn.LeakyReLU(0.2) if act == "leaky_relu" else torch.nn.ReLU()]
+    layers.append(torch.nn.Linear(sizes[-2], sizes[-1]))
+    return torch.nn.Sequential(*layers)
+
+
+def train_torch(model: str, data: str, seed: int, steps: int = None) -> dict:
+    """One PyTorch run of tinygan's default recipe for ``model`` on ``data``."""
+    import torch
+    import torch.nn.functional as F
+
+    from tinygan.data.toy import get_dataset
+    from tinygan.gan.config import make_config
+    from tinygan.gan.loops import critic_iterations
+    from tinygan.metrics import mode_metrics
+    cfg = make_config(model, data=data, seed=seed, steps=steps)
+    torch.set_num_threads(1)
+    torch.manual_seed(seed)
+    ds = get_dataset(data)
+    rng = np.random.default_rng([seed, 0xDA7A])
+    G = _mlp(torch, (cfg.z_dim, *cfg.hidden, 2), "relu")
+    D = _mlp(torch, (2, *cfg.hidden, 1), cfg.d_activation)
+
+    def opt(params, lr):
+        if cfg.optimizer == "adam":
+            return torch.optim.Adam(params, lr=lr, betas=cfg.betas)
+        if cfg.optimizer == "rmsprop":
+            return torch.optim.RMSprop(params, lr=lr, alpha=cfg.alpha)
+        return torch.optim.SGD(params, lr=lr, momentum=cfg.momentum)
+    og, od = opt(G.parameters(), cfg.lr), opt(D.parameters(), cfg.lr_of_d)
+    m, T = cfg.batch_size, cfg.steps
+
+    def real():
+        return torch.from_numpy(ds.sample(m, rng).astype(np.float32))
+
+    def noise():
+        return torch.randn(m, cfg.z_dim)
+    cpu0 = time.process_time()
+    for step in range(T):
+        frac = 1 - step / T if cfg.lr_decay == "linear" else 1.0
+        for o, lr in ((og, cfg.lr), (od, cfg.lr_of_d)):
+            for g in o.param_groups:
+                g["lr"] = lr * frac
+        if model == "gan":
+            x, fake = real(), G(noise()).detach()
+            lr_, lf = D(x), D(fake)
+            loss = (F.binary_cross_entropy_with_logits(lr_, torch.ones_like(lr_))
+                    + F.binary_cross_entropy_with_logits(lf, torch.zeros_like(lf)))
+            od.zero_grad()
+            loss.backward()
+            od.step()
+            lf = D(G(noise()))
+            loss_g = F.binary_cross_entropy_with_logits(lf, torch.ones_like(lf))
+        else:
+            n = critic_iterations(step, cfg.n_critic, cfg.critic_warmup) \
+                if model == "wgan" else cfg.n_critic
+            for _ in range(n):
+                x, fake = real(), G(noise()).detach()
+                loss = D(fake).mean() - D(x).mean()
+                if model == "wgan-gp":
+                    eps = torch.rand(m, 1)
+                    xh = (eps * x + (1 - eps) * fake).requires_grad_(True)
+                    (grad,) = torch.autograd.grad(D(xh).sum(), xh, create_graph=True)
+                    loss = loss + cfg.gp_lambda * ((grad.norm(dim=1) - 1) ** 2).mean()
+                od.zero_grad()
+                loss.backward()
+                od.step()
+                if model == "wgan":
+                    with torch.no_grad():
+                        for p in D.parameters():
+                            p.clamp_(-cfg.clip, cfg.clip)
+            loss_g = -D(G(noise())).mean()
+        og.zero_grad()
+        loss_g.backward()
+        og.step()
+    cpu = time.process_time() - cpu0
+    with torch.no_grad():
+        z = np.random.default_rng([seed, 0x5A3B]).standard_normal((2500, cfg.z_dim),
+                                                                  dtype=np.float32)
+        samples = G(torch.from_numpy(z)).numpy()
+    if not np.isfinite(samples).all():
+        return {"model": model, "data": data, "seed": seed, "finite": False, "cpu_s": cpu}
+    r = mode_metrics(samples, ds.centers, ds.std)
+    return {"model": model, "data": data, "seed": seed, "steps": T, "cpu_s": round(cpu, 1),
+            "modes": r["modes"], "modes_strict": r["modes_strict"],
+            "high_quality": r["high_quality"]}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--model", default="gan", choices=("gan", "wgan", "wgan-gp"))
+    p.add_argument("--data", default="ring8", choices=("ring8", "grid25"))
+    p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--steps", type=int, default=None, help="default: the recipe's")
+    args = p.parse_args(argv)
+    for seed in range(args.seeds):
+        print(json.dumps(train_torch(args.model, args.data, seed, args.steps)), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

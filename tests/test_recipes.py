@@ -1,0 +1,203 @@
+"""The recipes (default and paper) and the options the defaults use: the moving average of
+G's weights, the linear learning-rate decay, separate G/D rates, and what a run reports."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+from tinygan import nn, optim
+from tinygan.autograd import Tensor
+from tinygan.gan.averaging import GeneratorEMA, after_each_step, linear_lr
+from tinygan.gan.checkpoint import load_checkpoint
+from tinygan.gan.config import (IMAGE_DATA, PAPER_DEFAULTS, TOY_RECIPES, ConfigError,
+                                data_defaults, make_config)
+from tinygan.gan.factory import build_models, build_optimizer
+from tinygan.gan.sample import sample_to_file
+from tinygan.gan.train import train
+
+TINY = dict(hidden=(16, 16), batch_size=16, n_samples=200, sample_every=0, log_every=1,
+            checkpoint_every=2, progress=False, figures=False)
+
+
+def _strict_json(path):
+    def refuse(name):
+        raise AssertionError(f"{path} holds {name}, which is not JSON")
+    with open(path) as f:
+        return json.load(f, parse_constant=refuse)
+
+
+# ---------------------------------------------------------------- the moving average
+def test_ema_is_the_closed_form_average_after_three_steps():
+    G = nn.Linear(3, 2)
+    theta = [np.array(p.data, dtype=np.float64) for p in G.parameters()]
+    beta = 0.9
+    ema = GeneratorEMA(G, beta)
+    history = [theta]
+    rng = np.random.default_rng(0)
+    for _ in range(3):  # three "steps": new weights, then the average follows them
+        for p in G.parameters():
+            p.data[...] = rng.standard_normal(p.data.shape).astype(p.data.dtype)
+        history.append([np.array(p.data, dtype=np.float64) for p in G.parameters()])
+        ema.update(G)
+    t0, t1, t2, t3 = history
+    for i, avg in enumerate(ema.model.parameters()):
+        # θ_EMA = β³θ0 + (1−β)(β²θ1 + βθ2 + θ3)
+        expected = beta**3 * t0[i] + (1 - beta) * (beta**2 * t1[i] + beta * t2[i] + t3[i])
+        np.testing.assert_allclose(avg.data, expected, rtol=1e-6, atol=1e-7)
+    # the average is a copy: G's own weights are the last step's
+    for p, last in zip(G.parameters(), t3):
+        np.testing.assert_array_equal(p.data, last.astype(p.data.dtype))
+
+
+def test_ema_copies_batch_norm_statistics_and_refuses_a_bad_decay():
+    G = nn.Sequential(nn.Linear(2, 4), nn.BatchNorm1d(4))
+    ema = GeneratorEMA(G, 0.5)
+    G.train()
+    G(Tensor(np.random.default_rng(1).standard_normal((8, 2)).astype(np.float32)))
+    ema.update(G)
+    for a, b in zip(ema.model.buffers(), G.buffers()):
+        np.testing.assert_array_equal(a.data, b.data)
+    for bad in (0.0, 1.0, -0.1):
+        with pytest.raises(ValueError, match="decay"):
+            GeneratorEMA(G, bad)
+    with pytest.raises(ConfigError, match="--ema"):
+        make_config("gan", ema=1.0)
+
+
+# ---------------------------------------------------------------- the learning-rate decay
+def test_linear_lr_decays_linearly_to_exactly_zero():
+    lr = linear_lr(1e-3, 8)
+    assert [lr(t) for t in range(9)] == pytest.approx([1e-3 * (1 - t / 8) for t in range(9)],
+                                                      rel=1e-15)
+    assert lr(8) == 0.0 and lr(20) == 0.0
+
+
+def test_after_each_step_sets_both_rates_per_step_and_ends_at_zero():
+    p, q = Tensor(np.zeros(1, np.float32)), Tensor(np.zeros(1, np.float32))
+    opt_g, opt_d = optim.Adam([p], lr=1.0), optim.Adam([q], lr=1.0)
+    seen = []
+
+    def records():  # a loop: it reads the rate its step uses
+        for _ in range(4):
+            seen.append((opt_g.param_groups[0]["lr"], opt_d.param_groups[0]["lr"]))
+            yield {}
+    out = list(after_each_step(records(), start=0, steps=4,
+                               optimizers=[(opt_g, 2e-3), (opt_d, 8e-3)]))
+    fractions = (1, 0.75, 0.5, 0.25)
+    assert [g for g, _ in seen] == pytest.approx([2e-3 * f for f in fractions])
+    assert [d for _, d in seen] == pytest.approx([8e-3 * f for f in fractions])
+    assert [r["lr"] for r in out] == pytest.approx([2e-3, 1.5e-3, 1e-3, 5e-4])
+    assert opt_g.param_groups[0]["lr"] == 0.0 and opt_d.param_groups[0]["lr"] == 0.0
+    # resumed at step 2: the schedule continues where it stopped
+    seen.clear()
+    list(after_each_step(records(), start=2, steps=6, optimizers=[(opt_g, 2e-3)]))
+    assert seen[0][0] == pytest.approx(2e-3 * (1 - 2 / 6))
+
+
+def test_a_run_with_lr_decay_ends_at_zero_and_logs_the_rate(tmp_path):
+    cfg = make_config("gan", data="ring8", steps=4, lr=1e-3, lr_decay="linear",
+                      out=str(tmp_path / "r"), **TINY)
+    train(cfg)
+    ckpt = load_checkpoint(str(tmp_path / "r" / "checkpoint.npz"))
+    assert all(g["lr"] == 0.0 for g in ckpt["opt_g"]["param_groups"])
+    assert all(g["lr"] == 0.0 for g in ckpt["opt_d"]["param_groups"])
+    with open(tmp_path / "r" / "metrics.jsonl") as f:
+        lrs = [json.loads(line)["lr"] for line in f]
+    assert lrs == pytest.approx([1e-3, 7.5e-4, 5e-4, 2.5e-4])
+
+
+# ---------------------------------------------------------------- separate G/D rates
+def test_lr_d_gives_the_discriminator_its_own_rate():
+    cfg = make_config("gan", data="ring8", optimizer="adam", lr=1e-4, lr_d=4e-4)
+    G, D = build_models(cfg, (2,))
+    assert build_optimizer(cfg, G.parameters()).param_groups[0]["lr"] == 1e-4
+    assert build_optimizer(cfg, D.parameters(), cfg.lr_of_d).param_groups[0]["lr"] == 4e-4
+    assert make_config("gan", data="ring8", lr=3e-4).lr_of_d == 3e-4  # one rate unless given
+
+
+# ---------------------------------------------------------------- the recipes
+@pytest.mark.parametrize("model", ["gan", "dcgan", "wgan", "wgan-gp"])
+@pytest.mark.parametrize("data", ["ring8", "grid25", "mnist"])
+def test_paper_recipe_is_exactly_the_papers_settings(model, data):
+    if model == "dcgan" and data != "mnist":
+        return
+    cfg = make_config(model, data=data, recipe="paper")
+    expected = dict(PAPER_DEFAULTS[model], **data_defaults(model, data))
+    for key, value in expected.items():
+        assert getattr(cfg, key) == value, key
+    assert cfg.ema == 0.0 and cfg.lr_decay == "none" and cfg.lr_d is None
+
+
+@pytest.mark.parametrize("model", ["gan", "wgan", "wgan-gp"])
+@pytest.mark.parametrize("data", ["ring8", "grid25"])
+def test_toy_defaults_resolve_to_the_default_recipe(model, data):
+    cfg = make_config(model, data=data)
+    assert cfg.recipe == "default"
+    for key, value in TOY_RECIPES[model].items():
+        assert getattr(cfg, key) == value, key
+    if model == "wgan":
+        assert cfg.clip == 0.01  # the method keeps its weight clipping
+    if model == "wgan-gp":
+        assert cfg.gp_lambda > 0  # and its two-sided penalty
+
+
+@pytest.mark.parametrize("model,extra", [("gan", {}), ("gan", {"instance_noise": 0.2}),
+                                         ("wgan", {"critic_warmup": False}), ("wgan-gp", {})])
+def test_a_few_steps_of_each_toy_default_run(tmp_path, model, extra):
+    """The default architecture and recipe, three steps: the loss is finite and the summary
+    reports the mode metrics and the times, as strict JSON."""
+    out = str(tmp_path / "r")
+    cfg = make_config(model, data="grid25", steps=3, out=out, n_samples=300, progress=False,
+                      figures=False, sample_every=0, **extra)
+    summary = train(cfg)
+    saved = _strict_json(os.path.join(out, "summary.json"))
+    assert saved["metrics"]["n_modes"] == 25 and "modes_strict" in saved["metrics"]
+    assert saved["cpu_s"] > 0 and saved["wall_s"] > 0 and saved["steps"] == 3
+    assert summary["sampled_from"] == ("G_ema" if cfg.ema else "G")
+
+
+def test_unknown_recipe_and_old_checkpoints(tmp_path):
+    with pytest.raises(ConfigError, match="recipe"):
+        make_config("gan", recipe="fast")
+    from tinygan.gan.config import TrainConfig
+    # a config saved before recipes existed was trained on the papers' settings
+    assert TrainConfig.from_dict({"model": "gan"}).recipe == "paper"
+    assert IMAGE_DATA  # (the image recipes are the papers' settings: see QUALITY.md)
+
+
+# ---------------------------------------------------------------- what a run reports
+def test_summary_writes_null_for_nan_and_sample_uses_the_moving_average(tmp_path):
+    out = str(tmp_path / "r")
+    cfg = make_config("gan", data="ring8", steps=3, ema=0.5, out=out, **TINY)
+    train(cfg)
+    saved = _strict_json(os.path.join(out, "summary.json"))
+    # 3 steps of a 16-wide net: no sample is within 3σ of a mode, so KL is undefined
+    assert saved["metrics"]["high_quality"] == 0.0 and saved["metrics"]["kl"] is None
+    assert saved["sampled_from"] == "G_ema"
+    # `tinygan sample` draws from the average, as the run itself did (same seed: same noise)
+    npy = str(tmp_path / "s.npy")
+    sample_to_file(out, cfg.n_samples, npy, seed=cfg.seed)
+    np.testing.assert_array_equal(np.load(npy), np.load(os.path.join(out, "samples.npy")))
+    ckpt = load_checkpoint(os.path.join(out, "checkpoint.npz"))
+    assert any(not np.array_equal(ckpt["G"][k], ckpt["G_ema"][k]) for k in ckpt["G"])
+
+
+# ---------------------------------------------------------------- DCGAN's first layer
+@pytest.mark.parametrize("size", [28, 32])
+def test_dcgan_generator_with_a_linear_first_layer(size):
+    from tinygan.gan.models import DCGANGenerator
+    G = DCGANGenerator(z_dim=8, img_channels=1, img_size=size, ngf=4, first_layer="linear")
+    names = [type(m).__name__ for m in G.children()]
+    assert names[:5] == ["Flatten", "Linear", "BatchNorm1d", "ReLU", "Unflatten"]
+    z = Tensor(np.random.default_rng(0).standard_normal((5, 8, 1, 1)).astype(np.float32))
+    x = G(z)
+    assert x.shape == (5, 1, size, size)
+    x.sum().backward()
+    assert all(p.grad is not None for p in G.parameters())
+    with pytest.raises(ValueError, match="first_layer"):
+        DCGANGenerator(z_dim=8, first_layer="dense")
+    with pytest.raises(ConfigError, match="--g-first-layer applies only"):
+        from tinygan.gan.config import check_applicable
+        check_applicable(make_config("gan", data="ring8", g_first_layer="linear"),
+                         ["g_first_layer"])

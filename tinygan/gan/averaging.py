@@ -1,0 +1,77 @@
+"""What acts between a loop's steps without changing its algorithm: the learning-rate
+schedule and the exponential moving average of the generator's weights.
+
+* :func:`linear_lr` — lr(step) = lr0 · (1 − step / steps): the learning rate decays
+  linearly to exactly 0 after the last step (the schedule of Radford et al.'s and many
+  later GAN codes; ``--lr-decay linear``).
+* :class:`GeneratorEMA` — θ_EMA ← β · θ_EMA + (1 − β) · θ after every generator step
+  (Yazıcı et al. 2019, "The unusual effectiveness of averaging in GAN training", eq. 2;
+  ``--ema β``).  The average is used for sampling and evaluation only; training goes
+  on with θ.  Batch-norm running statistics are copied, not averaged.
+* :func:`after_each_step` — wraps a loop's records so that both act after each step,
+  before the record is handed on (a checkpoint taken for that record holds them).
+"""
+from __future__ import annotations
+
+import copy
+
+from .loops import linear_decay
+
+__all__ = ["linear_lr", "GeneratorEMA", "after_each_step"]
+
+
+def linear_lr(lr0: float, steps: int):
+    """lr(step) = lr0 · max(0, 1 − step / steps): lr0 at step 0, exactly 0 at ``steps``."""
+    return linear_decay(lr0, steps)
+
+
+class GeneratorEMA:
+    """An exponential moving average of a generator's parameters (a separate copy of G)."""
+
+    def __init__(self, G, decay: float):
+        if not 0 < decay < 1:
+            raise ValueError(f"GeneratorEMA: decay must be in (0, 1), got {decay!r}")
+        self.decay = float(decay)
+        self.model = copy.deepcopy(G)  # θ_EMA starts at θ_0 (no random numbers drawn)
+        self.model.eval()
+
+    def update(self, G) -> None:
+        """θ_EMA ← β θ_EMA + (1 − β) θ, in place; buffers (batch-norm statistics) copied."""
+        beta = self.decay
+        for avg, p in zip(self.model.parameters(), G.parameters()):
+            avg.data *= beta
+            avg.data += (1.0 - beta) * p.data
+        for avg, b in zip(self.model.buffers(), G.buffers()):
+            avg.data[...] = b.data
+
+    def state_dict(self) -> dict:
+        return self.model.state_dict()
+
+    def load_state_dict(self, state) -> None:
+        self.model.load_state_dict(state)
+
+
+def after_each_step(records, *, start: int, steps: int, optimizers=(), ema=None, G=None):
+    """The loop's records, with each ``(optimizer, lr0)`` in ``optimizers`` set to
+    :func:`linear_lr` before every step and ``ema`` updated from ``G`` after it.
+
+    The learning rate of step ``start`` is set before the loop takes its first step, so a
+    resumed run continues the schedule where it stopped.
+    """
+    schedules = [(opt, linear_lr(lr0, steps)) for opt, lr0 in optimizers]
+
+    def set_lr(step):
+        for opt, lr in schedules:
+            for group in opt.param_groups:
+                group["lr"] = lr(step)
+
+    set_lr(start)
+    step = start
+    for record in records:
+        if schedules:
+            record["lr"] = schedules[0][1](step)  # G's rate in the step just taken
+        step += 1
+        if ema is not None:
+            ema.update(G)
+        set_lr(step)
+        yield record
