@@ -201,3 +201,13 @@ def test_dcgan_generator_with_a_linear_first_layer(size):
         from tinygan.gan.config import check_applicable
         check_applicable(make_config("gan", data="ring8", g_first_layer="linear"),
                          ["g_first_layer"])
+
+
+def test_bare_instance_noise_flag_and_the_recipe_option_parse():
+    from tinygan.cli import build_parser, config_from_args
+    from tinygan.gan.config import INSTANCE_NOISE_TOY
+    args = build_parser().parse_args(["train", "gan", "--instance-noise", "--recipe", "paper",
+                                      "--lr-d", "4e-4", "--lr-decay", "linear", "--ema", "0.99"])
+    cfg = config_from_args(args)
+    assert cfg.instance_noise == INSTANCE_NOISE_TOY and cfg.recipe == "paper"
+    assert (cfg.lr_d, cfg.lr_decay, cfg.ema) == (4e-4, "linear", 0.99)
