@@ -33,14 +33,16 @@ def steps_for_epochs(cfg: TrainConfig, n_images: int) -> int:
 def choose_threads(cfg: TrainConfig) -> int:
     """How many CPU threads a run gives the BLAS/OpenMP pools when ``--threads`` is not set.
 
-    The rule: 1 for the MLP runs — their products (batch × a few hundred) are too
-    small to split, and a second BLAS thread that has to wait for a busy core
-    spin-waits instead (benchmarks/README.md, "Thread pools under load": small
-    products 20–30× slower on a loaded 2-core machine).  For the convolutional
-    runs, the cores that are idle when the run starts (usable cores minus the
-    1-minute load average), at least 1.  Only the CPU backend is affected.
+    The rule: the cores that are idle when the run starts (usable cores minus the
+    1-minute load average, rounded), at least 1.  Measured on 2 cores
+    (benchmarks/README.md, "Threads and contention"; ``bench_steps.py`` with and
+    without ``--contention``): on an idle machine 2 threads make every step 25–33 %
+    faster than 1 (MLP step 33.9 → 25.3 ms, DCGAN-28 147.9 → 113.4 ms); with one
+    core kept busy by another process they make it 2.1–3.3× *slower* (32.9 →
+    107.1 ms, 142.1 → 305.3 ms), because the BLAS thread that has no core
+    spin-waits.  Only the CPU backend is affected.
     """
-    if cfg.backend != "numpy" or cfg.arch != "dcgan":
+    if cfg.backend != "numpy":
         return 1
     try:
         cores = len(os.sched_getaffinity(0))
