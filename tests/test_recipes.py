@@ -8,7 +8,8 @@ import pytest
 
 from tinygan import nn, optim
 from tinygan.autograd import Tensor
-from tinygan.gan.averaging import GeneratorEMA, after_each_step, linear_lr
+from tinygan.gan.averaging import GeneratorEMA, after_each_step
+from tinygan.gan.loops import linear_decay
 from tinygan.gan.checkpoint import load_checkpoint
 from tinygan.gan.config import (IMAGE_DATA, PAPER_DEFAULTS, TOY_RECIPES, ConfigError,
                                 data_defaults, make_config)
@@ -67,7 +68,7 @@ def test_ema_copies_batch_norm_statistics_and_refuses_a_bad_decay():
 
 # ---------------------------------------------------------------- the learning-rate decay
 def test_linear_lr_decays_linearly_to_exactly_zero():
-    lr = linear_lr(1e-3, 8)
+    lr = linear_decay(1e-3, 8)
     assert [lr(t) for t in range(9)] == pytest.approx([1e-3 * (1 - t / 8) for t in range(9)],
                                                       rel=1e-15)
     assert lr(8) == 0.0 and lr(20) == 0.0

@@ -22,7 +22,7 @@ __all__ = [
     "default_dtype", "set_default_dtype", "default_dtype_as", "manual_seed", "rng",
     "get_rng_state", "set_rng_state", "as_strided", "scatter_add", "is_array",
     "BackendError", "tune_host_allocator", "set_num_threads", "register_backend",
-    "available_backends", "seed_stream", "num_threads",
+    "available_backends", "seed_stream", "num_threads", "array_namespace",
 ]
 
 
@@ -83,6 +83,12 @@ def _load(name: str):
         if name == "standin" else ""
     raise BackendError(f"unknown backend {name!r}; choose one of "
                        f"{', '.join(available_backends())}{hint}")
+
+
+def array_namespace(name: str):
+    """The array module of backend ``name`` without selecting it (loads CuPy on first use;
+    a :class:`BackendError` where it cannot be used)."""
+    return _load(str(name).lower())
 
 
 def set_backend(name: str) -> None:

@@ -12,7 +12,7 @@ __all__ = ["is_available", "device_count", "manual_seed", "manual_seed_all"]
 
 def is_available() -> bool:
     try:
-        B._load("cupy")
+        B.array_namespace("cupy")
     except B.BackendError:
         return False
     return True

@@ -43,7 +43,7 @@ class device:  # noqa: N801 - spelled as torch.device
         """The array namespace of this device (loads CuPy on first use; a clear error if absent)."""
         if self.backend == B.get_backend():
             return B.xp()
-        return B._load(self.backend)
+        return B.array_namespace(self.backend)
 
     def __eq__(self, other):
         try:

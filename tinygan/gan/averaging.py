@@ -1,9 +1,9 @@
 """What acts between a loop's steps without changing its algorithm: the learning-rate
 schedule and the exponential moving average of the generator's weights.
 
-* :func:`linear_lr` — lr(step) = lr0 · (1 − step / steps): the learning rate decays
-  linearly to exactly 0 after the last step (the schedule of Radford et al.'s and many
-  later GAN codes; ``--lr-decay linear``).
+* the learning rate decays linearly to exactly 0 after the last step,
+  lr(step) = lr0 · (1 − step / steps) (``--lr-decay linear``): the same schedule as
+  instance noise's σ, :func:`tinygan.gan.loops.linear_decay`.
 * :class:`GeneratorEMA` — θ_EMA ← β · θ_EMA + (1 − β) · θ after every generator step
   (Yazıcı et al. 2019, "The unusual effectiveness of averaging in GAN training", eq. 2;
   ``--ema β``).  The average is used for sampling and evaluation only; training goes
@@ -17,12 +17,7 @@ import copy
 
 from .loops import linear_decay
 
-__all__ = ["linear_lr", "GeneratorEMA", "after_each_step"]
-
-
-def linear_lr(lr0: float, steps: int):
-    """lr(step) = lr0 · max(0, 1 − step / steps): lr0 at step 0, exactly 0 at ``steps``."""
-    return linear_decay(lr0, steps)
+__all__ = ["GeneratorEMA", "after_each_step"]
 
 
 class GeneratorEMA:
@@ -53,12 +48,12 @@ class GeneratorEMA:
 
 def after_each_step(records, *, start: int, steps: int, optimizers=(), ema=None, G=None):
     """The loop's records, with each ``(optimizer, lr0)`` in ``optimizers`` set to
-    :func:`linear_lr` before every step and ``ema`` updated from ``G`` after it.
+    :func:`~tinygan.gan.loops.linear_decay` before every step and ``ema`` updated from ``G`` after it.
 
     The learning rate of step ``start`` is set before the loop takes its first step, so a
     resumed run continues the schedule where it stopped.
     """
-    schedules = [(opt, linear_lr(lr0, steps)) for opt, lr0 in optimizers]
+    schedules = [(opt, linear_decay(lr0, steps)) for opt, lr0 in optimizers]
 
     def set_lr(step):
         for opt, lr in schedules:

@@ -18,8 +18,8 @@ from .. import backend as B
 from ..serialization import load, save
 from .config import ConfigError, TrainConfig, given_options
 
-__all__ = ["CHECKPOINT", "FORMAT", "save_checkpoint", "load_checkpoint", "restore",
-           "nonfinite_entries", "merge_resume", "RESUMABLE"]
+__all__ = ["CHECKPOINT", "FORMAT", "array_state", "run_state", "save_checkpoint",
+           "load_checkpoint", "restore", "nonfinite_entries", "merge_resume", "RESUMABLE"]
 
 CHECKPOINT = "checkpoint.npz"
 FORMAT = "tinygan-gan-run"
@@ -48,16 +48,20 @@ def nonfinite_entries(tree, prefix: str = "") -> list:
     return bad
 
 
-def run_state(step: int, cfg: TrainConfig, G, D, opt_g, opt_d, data, ema=None) -> dict:
-    """Everything a checkpoint holds, as one dict (arrays stay on their device); with
-    ``ema`` (:class:`~tinygan.gan.averaging.GeneratorEMA`) also ``G_ema``, its weights."""
-    state = {"format": FORMAT, "step": int(step), "config": cfg.to_dict(),
-             "G": G.state_dict(), "D": D.state_dict(),
-             "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
-             "data": _host_json(data.state_dict())}
+def array_state(G, D, opt_g, opt_d, ema=None) -> dict:
+    """The arrays of a run: both networks, both optimisers and, with ``ema``
+    (:class:`~tinygan.gan.averaging.GeneratorEMA`), ``G_ema``, its weights."""
+    state = {"G": G.state_dict(), "D": D.state_dict(),
+             "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict()}
     if ema is not None:
         state["G_ema"] = ema.state_dict()
     return state
+
+
+def run_state(step: int, cfg: TrainConfig, G, D, opt_g, opt_d, data, ema=None) -> dict:
+    """Everything a checkpoint holds, as one dict (arrays stay on their device)."""
+    return {"format": FORMAT, "step": int(step), "config": cfg.to_dict(),
+            **array_state(G, D, opt_g, opt_d, ema), "data": _host_json(data.state_dict())}
 
 
 def save_checkpoint(path: str, state: dict) -> None:

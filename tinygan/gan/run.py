@@ -38,7 +38,8 @@ import numpy as np
 
 from .. import backend as B
 from ..autograd import Tensor
-from .checkpoint import CHECKPOINT, nonfinite_entries, run_state, save_checkpoint
+from .checkpoint import (CHECKPOINT, array_state, nonfinite_entries, run_state,
+                         save_checkpoint)
 from .config import ConfigError, TrainConfig
 from .outputs import METRICS, sample_metrics, write_outputs
 from .sample import generate
@@ -223,7 +224,6 @@ class Run:
         self._bar = None
         self._log_clock = (time.perf_counter(), self.step, 0)
         self._signal = {}
-        self._cpu0 = time.process_time()
 
     def path(self, name: str) -> str:
         return os.path.join(self.out_dir, name)
@@ -344,11 +344,8 @@ class Run:
 
     def _check_state(self, state: dict = None) -> None:
         """Every parameter, buffer and optimiser-state array must be finite."""
-        if state is None:
-            state = {"G": self.G.state_dict(), "D": self.D.state_dict(),
-                     "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict()}
-            if self.ema is not None:
-                state["G_ema"] = self.ema.state_dict()
+        if state is None:  # the arrays only (not the data stream's state, costly to dump)
+            state = array_state(self.G, self.D, self.opt_g, self.opt_d, self.ema)
         bad = []
         for part in ("G", "D", "opt_g", "opt_d", "G_ema"):
             bad += [f"{part}.{name}" for name in nonfinite_entries(state.get(part, {}))]
