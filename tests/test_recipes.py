@@ -36,11 +36,13 @@ def test_ema_is_the_closed_form_average_after_three_steps():
     ema = GeneratorEMA(G, beta)
     history = [theta]
     rng = np.random.default_rng(0)
-    for _ in range(3):  # three "steps": new weights, then the average follows them
+    start = 100  # past the warm-up: (1 + t) / (10 + t) > 0.9 from t = 80 on
+    for t in range(start, start + 3):  # three "steps": new weights, then the average follows
         for p in G.parameters():
             p.data[...] = rng.standard_normal(p.data.shape).astype(p.data.dtype)
         history.append([np.array(p.data, dtype=np.float64) for p in G.parameters()])
-        ema.update(G)
+        assert ema.decay_at(t) == beta
+        ema.update(G, t)
     t0, t1, t2, t3 = history
     for i, avg in enumerate(ema.model.parameters()):
         # θ_EMA = β³θ0 + (1−β)(β²θ1 + βθ2 + θ3)
@@ -51,12 +53,31 @@ def test_ema_is_the_closed_form_average_after_three_steps():
         np.testing.assert_array_equal(p.data, last.astype(p.data.dtype))
 
 
+def test_ema_warm_up_forgets_the_random_start():
+    """β_t = min(β, (1 + t)/(10 + t)): after n updates from step 0 the initial weights θ_0
+    keep Π β_t = Π (1 + t)/(10 + t) = 9!·n!/(n + 9)! of the average (≈ 3.6e-7 at n = 100),
+    where a constant β = 0.999 would keep 0.999^100 ≈ 0.905."""
+    G = nn.Linear(1, 1, bias=False)
+    G.weight.data[...] = 1.0                 # θ_0 = 1
+    ema = GeneratorEMA(G, 0.999)
+    G.weight.data[...] = 0.0                 # every later θ_t = 0
+    n = 100
+    for t in range(n):
+        ema.update(G, t)
+    kept = float(ema.model.weight.data.reshape(-1)[0])
+    expected = float(np.prod([(1 + t) / (10 + t) for t in range(n)]))
+    assert kept == pytest.approx(expected, rel=1e-4)
+    assert kept < 1e-6  # observed 3.6e-7; without the warm-up it would be 0.905
+    assert [ema.decay_at(t) for t in (0, 1, 90, 10_000)] == pytest.approx(
+        [0.1, 2 / 11, 91 / 100, 0.999])
+
+
 def test_ema_copies_batch_norm_statistics_and_refuses_a_bad_decay():
     G = nn.Sequential(nn.Linear(2, 4), nn.BatchNorm1d(4))
     ema = GeneratorEMA(G, 0.5)
     G.train()
     G(Tensor(np.random.default_rng(1).standard_normal((8, 2)).astype(np.float32)))
-    ema.update(G)
+    ema.update(G, 0)
     for a, b in zip(ema.model.buffers(), G.buffers()):
         np.testing.assert_array_equal(a.data, b.data)
     for bad in (0.0, 1.0, -0.1):
