@@ -11,7 +11,8 @@ from tinygan.autograd import Tensor
 from tinygan.gan.averaging import GeneratorEMA, after_each_step
 from tinygan.gan.loops import linear_decay
 from tinygan.gan.checkpoint import load_checkpoint
-from tinygan.gan.config import (IMAGE_DATA, PAPER_DEFAULTS, TOY_RECIPES, ConfigError,
+from tinygan.gan.config import (IMAGE_DATA, IMAGE_RECIPES, PAPER_DEFAULTS, TOY_RECIPES,
+                                ConfigError,
                                 data_defaults, make_config)
 from tinygan.gan.factory import build_models, build_optimizer
 from tinygan.gan.sample import sample_to_file
@@ -185,7 +186,18 @@ def test_unknown_recipe_and_old_checkpoints(tmp_path):
     from tinygan.gan.config import TrainConfig
     # a config saved before recipes existed was trained on the papers' settings
     assert TrainConfig.from_dict({"model": "gan"}).recipe == "paper"
-    assert IMAGE_DATA  # (the image recipes are the papers' settings: see QUALITY.md)
+
+
+@pytest.mark.parametrize("data", IMAGE_DATA)
+def test_image_defaults_resolve_to_the_image_recipe(data):
+    cfg = make_config("dcgan", data=data)
+    for key, value in IMAGE_RECIPES["dcgan"].items():
+        assert getattr(cfg, key) == value, key
+    assert (cfg.batch_size, cfg.steps) == (32, 2500)  # 10 epochs of the 8,000-digit subset
+    paper = make_config("dcgan", data=data, recipe="paper")
+    assert (paper.batch_size, paper.lr, paper.betas) == (128, 2e-4, (0.5, 0.999))
+    for model in ("wgan", "wgan-gp"):  # no image recipe of their own: the papers' settings
+        assert make_config(model, data=data).batch_size == 64
 
 
 # ---------------------------------------------------------------- what a run reports

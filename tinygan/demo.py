@@ -1,20 +1,20 @@
-"""``tinygan demo``: the GAN family on built-in data, in a few minutes on 2 CPU cores.
+"""``tinygan demo``: the GAN family on built-in data, in under 5 minutes on 2 CPU cores.
 
-Trains GAN, GAN with instance noise, WGAN (weight clipping) and WGAN-GP on
-``ring8`` and ``grid25`` (the VEEGAN/PacGAN 2-D mixtures), and DCGAN on digits
-when the MNIST files are at hand (``tinygan.data.find_mnist_dir``:
-``$TINYGAN_DATA``, ``../shared/data/mnist``, the download cache; nothing is
-downloaded).  Every toy run uses its model's *default recipe*
-(:data:`tinygan.gan.config.TOY_RECIPES`: architecture, optimiser, learning-rate
-schedule) and is the *first N steps of the default run*: the learning rate (and instance
-noise's σ) follow the default's schedule over the default's steps and the demo stops
-early, so that the whole demo fits in about 5 minutes.  (Decaying the rate to 0 over the
-demo's own 2,000 steps instead left the ring8 GAN between the modes, 0 % high quality,
-where the default run is at 93 % by step 1,800: benchmarks/QUALITY.md, learning curves.)
-Each run gets a run folder (config, metrics, checkpoint, samples, figures); the
-demo adds one comparison figure per data set (samples over the true modes, the
-metrics in each panel's title) and ``summary.md`` / ``summary.json``, which state
-each run's budget beside the default's.
+Trains GAN, GAN with instance noise, WGAN (weight clipping) and WGAN-GP on ``ring8``
+(the VEEGAN/PacGAN ring of 8 Gaussians), and DCGAN on digits when the MNIST files are
+at hand (``tinygan.data.find_mnist_dir``: ``$TINYGAN_DATA``, ``../shared/data/mnist``,
+the download cache; nothing is downloaded).  Every run uses its model's *default
+recipe* (:data:`tinygan.gan.config.TOY_RECIPES` and ``IMAGE_RECIPES``: architecture,
+optimiser, learning-rate and noise schedules) with a shorter budget, ``--steps N``: the
+toy runs are whole runs whose schedules decay to 0 over the demo's N steps (measured on
+ring8, 2 Dec 2026: GAN 8 strict modes / 92 % high quality in 1,500 steps, GAN + instance
+noise 8 / 85 %, WGAN-GP 8 / 58 % in 500 steps — where stopping the 2,000-step default
+run after 400 steps gave 0 strict / 4 %); DCGAN is the first 600 steps of its default
+run.  Each run gets a run folder (config, metrics, checkpoint, samples, figures); the
+demo adds one comparison figure per data set (samples over the true modes, the metrics
+in each panel's title) and ``summary.md`` / ``summary.json``, which state each run's
+budget beside the default's.  grid25, whose runs need their whole default budgets, is
+measured in benchmarks/QUALITY.md instead.
 """
 from __future__ import annotations
 
@@ -31,21 +31,19 @@ DEMO_RUNS = {
     "wgan": ("wgan", {}),
     "wgan-gp": ("wgan-gp", {}),
 }
-# (name, data) → the demo's generator steps (the defaults' are in TOY_RECIPES): about
-# 20–35 CPU-seconds each at 1 thread (benchmarks/QUALITY.md gives the per-step costs).
+# (name, data) → the demo's generator steps (the defaults' are in TOY_RECIPES), each
+# 25–65 CPU-seconds at 1 thread on a 2-core AMD EPYC.  Clipped WGAN concentrates on the
+# modes only late in its 3,000-step default run (benchmarks/QUALITY.md): at 600 steps its
+# samples lie on the ring, between the modes.
 DEMO_STEPS = {
-    ("gan", "ring8"): 2000, ("gan-instance-noise", "ring8"): 3000, ("wgan", "ring8"): 600,
-    ("wgan-gp", "ring8"): 400,
-    ("gan", "grid25"): 2500, ("gan-instance-noise", "grid25"): 2500, ("wgan", "grid25"): 300,
-    ("wgan-gp", "grid25"): 300,
+    ("gan", "ring8"): 1500, ("gan-instance-noise", "ring8"): 1500, ("wgan", "ring8"): 600,
+    ("wgan-gp", "ring8"): 500,
 }
-TOY_SETS = ("ring8", "grid25")
-# DCGAN on digits: the default recipe is 64/64 channels and m = 128, ≈ 1 s per step here;
-# the demo narrows it to ngf 32 / ndf 16, m = 64 (ndf 16 with ngf 16 collapses G's output
-# scale, in PyTorch too) to make digit strokes in under 1,000 steps.
-_DCGAN = dict(data="mnist", batch_size=64, ngf=32, ndf=16, sample_every=250, log_every=20,
-              checkpoint_every=1000)
-_DCGAN_STEPS = 800
+TOY_SETS = ("ring8",)
+# DCGAN on digits: the default recipe (tinygan.gan.config.IMAGE_RECIPES: ngf = ndf = 64,
+# m = 32), stopped after the first _DCGAN_STEPS of its 2,500 steps.
+_DCGAN = dict(data="mnist", sample_every=250, log_every=20, checkpoint_every=1000)
+_DCGAN_STEPS = 600
 
 
 def find_mnist():
@@ -132,12 +130,9 @@ def run_demo(out_dir: str = "tinygan-demo", quick: bool = False, log=print) -> d
             default_steps = make_config(model, data=data, **opts).steps
             steps = 5 if quick else DEMO_STEPS[(name, data)]
             out = os.path.join(out_dir, f"{data}-{name}")
-            schedule = {"lr_decay_steps": default_steps}  # the default run's schedule
-            if opts.get("instance_noise"):
-                schedule["noise_anneal_steps"] = default_steps
             cfg = make_config(model, data=data, steps=steps, out=out, sample_every=0,
                               checkpoint_every=steps, n_samples=500 if quick else 2500,
-                              progress=not quick and None, **opts, **schedule)
+                              progress=not quick and None, **opts)
             if model == "wgan" and quick:
                 cfg.critic_warmup = False
             _clear(out)
@@ -161,10 +156,10 @@ def run_demo(out_dir: str = "tinygan-demo", quick: bool = False, log=print) -> d
         if quick:
             opts.update(ngf=4, ndf=4, batch_size=16, n_samples=16)
         default_steps = make_config("dcgan", data="mnist", data_dir=mnist).steps
-        cfg = make_config("dcgan", steps=steps, out=out, **opts)
+        cfg = make_config("dcgan", steps=steps, out=out, **opts)  # no schedule to compress
         _clear(out)
         log(f"[demo] training dcgan on MNIST digits from {mnist} for {steps} steps "
-            f"(default {default_steps}; ngf 32, ndf 16, m 64 instead of 64, 64, 128)")
+            f"(default {default_steps})")
         summary = train(cfg)
         summary["default_steps"] = default_steps
         floor = real_digit_floor("mnist", mnist).get("frechet")
@@ -191,9 +186,12 @@ def run_demo(out_dir: str = "tinygan-demo", quick: bool = False, log=print) -> d
 def _markdown(results, total, floor):
     lines = ["# tinygan demo", "",
              "Each model trains on its default recipe (`tinygan train MODEL --data DATA` with "
-             "no options) and stops after the demo's number of steps, stated beside the "
-             "default's: each run is the first part of the default run (the same learning-"
-             "rate and noise schedules), so it is less concentrated than the default's end.",
+             "no options) for the demo's number of steps, stated beside the default's "
+             "(`--steps N`: on the toys the learning rate and instance noise decay to 0 over "
+             "those N steps; DCGAN's default has no schedule, so its run is the first part of "
+             "the default run). Shorter runs are less concentrated than the defaults' "
+             "(benchmarks/QUALITY.md); clipped WGAN needs most of its default budget to "
+             "concentrate on the modes.",
              "",
              "2-D mixtures: 2,500 samples; high quality (HQ) = within 3 std of a mode; strict "
              "= a mode holding at least 20 % of its uniform share (VEEGAN/PacGAN protocol).",
@@ -212,7 +210,7 @@ def _markdown(results, total, floor):
         m = r.get("metrics") or {}
         lines += ["", "Digits: classifier Fréchet distance of 2,000 samples to the 2,000 "
                   "held-out digits (tinygan.metrics; real vs real: "
-                  f"{_fmt(floor)}); the demo narrows DCGAN to ngf 32, ndf 16, m 64.", "",
+                  f"{_fmt(floor)}); the default recipe, stopped early.", "",
                   "| run | steps (default) | Fréchet | classes | CPU-s |", "|---|---|---|---|---|",
                   f"| dcgan | {r['steps']} ({r['default_steps']}) | {_fmt(m.get('frechet'))} | "
                   f"{m.get('classes_covered')}/10 | {r['cpu_s']:.1f} |"]
