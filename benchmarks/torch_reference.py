@@ -1,4 +1,6 @@
-"""PyTorch reference for the quality benchmark: the same 2-D recipe trained by PyTorch.
+"""PyTorch reference for the quality benchmark: the same recipe trained by PyTorch.
+
+2-D toys (``--data ring8`` / ``grid25``):
 
 The same architecture (MLPs z(2) → hidden ReLU → 2 and 2 → hidden (Leaky)ReLU → 1, PyTorch's
 default Linear init as tinygan's), the same loop (Goodfellow / Arjovsky / Gulrajani
@@ -9,6 +11,16 @@ recipe of :func:`tinygan.gan.config.make_config`, and the samples scored by the 
 (its own seeded stream), so only the training engine differs.
 
     python benchmarks/torch_reference.py --model gan --data ring8 --seeds 3
+
+Digits (``--model dcgan --data mnist``): the DCGAN pair of ``tinygan.gan.models`` for
+28 × 28 rebuilt layer by layer in PyTorch (z(100) → ConvT 7×7 → 2·ngf → ConvT 4/2 → ngf →
+ConvT 4/2 → 1, batch norm + ReLU, Tanh; D: Conv 4/2 → ndf → Conv 4/2 → 2·ndf + BN → Conv
+7×7 → 1, LeakyReLU 0.2; N(0, 0.02) init), tinygan's default digit recipe (Adam 2e-4, β1
+0.5, k = 1, m = 32, 2,500 steps, non-saturating loss), the same shuffled minibatches
+(tinygan's ``ImageStream``), and 2,000 samples in eval mode scored by
+``tinygan.gan.outputs.digit_metrics`` (classifier Fréchet distance, class coverage):
+
+    python benchmarks/torch_reference.py --model dcgan --data mnist --seeds 3
 """
 from __future__ import annotations
 
@@ -116,15 +128,90 @@ def train_torch(model: str, data: str, seed: int, steps: int = None) -> dict:
             "high_quality": r["high_quality"]}
 
 
+def _dcgan_pair(torch, cfg):
+    """tinygan's 28 × 28 DCGAN pair (``tinygan.gan.models``), in PyTorch."""
+    nn = torch.nn
+    g2, g1, d1, d2 = 2 * cfg.ngf, cfg.ngf, cfg.ndf, 2 * cfg.ndf
+    G = nn.Sequential(
+        nn.ConvTranspose2d(cfg.z_dim, g2, 7, 1, 0, bias=False), nn.BatchNorm2d(g2), nn.ReLU(),
+        nn.ConvTranspose2d(g2, g1, 4, 2, 1, bias=False), nn.BatchNorm2d(g1), nn.ReLU(),
+        nn.ConvTranspose2d(g1, 1, 4, 2, 1, bias=False), nn.Tanh())
+    D = nn.Sequential(
+        nn.Conv2d(1, d1, 4, 2, 1, bias=False), nn.LeakyReLU(0.2),
+        nn.Conv2d(d1, d2, 4, 2, 1, bias=False), nn.BatchNorm2d(d2), nn.LeakyReLU(0.2),
+        nn.Conv2d(d2, 1, 7, 1, 0, bias=False), nn.Flatten())
+
+    def init(m):  # DCGAN §4, as tinygan.nn.init.dcgan_init_
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.normal_(m.weight, 1.0, 0.02)
+            nn.init.zeros_(m.bias)
+    G.apply(init)
+    D.apply(init)
+    return G, D
+
+
+def train_torch_dcgan(seed: int, steps: int = None, data_dir: str = None) -> dict:
+    """One PyTorch run of tinygan's default DCGAN recipe on digits, scored by tinygan."""
+    import torch
+    import torch.nn.functional as F
+
+    from tinygan.gan.config import make_config
+    from tinygan.gan.outputs import digit_metrics
+    from tinygan.gan.sample import SAMPLE_SEED_TAG
+    from tinygan.gan.streams import make_data
+    cfg = make_config("dcgan", data="mnist", data_dir=data_dir, seed=seed, steps=steps)
+    torch.set_num_threads(1)
+    torch.manual_seed(seed)
+    stream = make_data(cfg)
+    G, D = _dcgan_pair(torch, cfg)
+    og = torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=cfg.betas)
+    od = torch.optim.Adam(D.parameters(), lr=cfg.lr_of_d, betas=cfg.betas)
+    m = cfg.batch_size
+    cpu0 = time.process_time()
+    for _ in range(cfg.steps):
+        x = torch.from_numpy(stream.next(m))
+        fake = G(torch.randn(m, cfg.z_dim, 1, 1)).detach()
+        lr_, lf = D(x), D(fake)
+        loss = (F.binary_cross_entropy_with_logits(lr_, torch.ones_like(lr_))
+                + F.binary_cross_entropy_with_logits(lf, torch.zeros_like(lf)))
+        od.zero_grad()
+        loss.backward()
+        od.step()
+        lf = D(G(torch.randn(m, cfg.z_dim, 1, 1)))
+        loss_g = F.binary_cross_entropy_with_logits(lf, torch.ones_like(lf))
+        og.zero_grad()
+        loss_g.backward()
+        og.step()
+    cpu = time.process_time() - cpu0
+    G.eval()  # as tinygan.gan.sample.generate: running batch-norm statistics, 500 at a time
+    rng = np.random.default_rng([seed, SAMPLE_SEED_TAG])
+    with torch.no_grad():
+        samples = np.concatenate([G(torch.from_numpy(rng.standard_normal(
+            (500, cfg.z_dim, 1, 1), dtype=np.float32))).numpy() for _ in range(4)])
+    metrics = digit_metrics(samples, "mnist", data_dir)
+    return {"model": "dcgan", "data": "mnist", "seed": seed, "steps": cfg.steps,
+            "cpu_s": round(cpu, 1), **{k: metrics.get(k) for k in
+                                       ("frechet", "classes_covered", "min_class_share")}}
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--model", default="gan", choices=("gan", "wgan", "wgan-gp"))
-    p.add_argument("--data", default="ring8", choices=("ring8", "grid25"))
+    p.add_argument("--model", default="gan", choices=("gan", "dcgan", "wgan", "wgan-gp"))
+    p.add_argument("--data", default="ring8", choices=("ring8", "grid25", "mnist"))
+    p.add_argument("--data-dir", default=None, help="MNIST IDX folder (default: found)")
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--steps", type=int, default=None, help="default: the recipe's")
     args = p.parse_args(argv)
+    if (args.model == "dcgan") != (args.data == "mnist"):
+        p.error("--model dcgan goes with --data mnist, and only it")
     for seed in range(args.seeds):
-        print(json.dumps(train_torch(args.model, args.data, seed, args.steps)), flush=True)
+        if args.model == "dcgan":
+            result = train_torch_dcgan(seed, args.steps, args.data_dir)
+        else:
+            result = train_torch(args.model, args.data, seed, args.steps)
+        print(json.dumps(result), flush=True)
     return 0
 
 
