@@ -196,8 +196,13 @@ def test_image_defaults_resolve_to_the_image_recipe(data):
     assert (cfg.batch_size, cfg.steps) == (32, 2500)  # 10 epochs of the 8,000-digit subset
     paper = make_config("dcgan", data=data, recipe="paper")
     assert (paper.batch_size, paper.lr, paper.betas) == (128, 2e-4, (0.5, 0.999))
-    for model in ("wgan", "wgan-gp"):  # no image recipe of their own: the papers' settings
-        assert make_config(model, data=data).batch_size == 64
+    assert make_config("wgan", data=data).batch_size == 64  # WGAN: the paper's settings
+    gp, gp_paper = make_config("wgan-gp", data=data), make_config("wgan-gp", data=data,
+                                                                  recipe="paper")
+    assert (gp.ngf, gp.ndf, gp.steps) == (32, 32, 2500)   # half width, 2,500 steps
+    assert (gp_paper.ngf, gp_paper.ndf, gp_paper.steps) == (64, 64, 2000)
+    assert (gp.lr, gp.betas, gp.gp_lambda, gp.n_critic) == (1e-4, (0.5, 0.9), 10.0, 5)
+    assert make_config("wgan-gp", data=data, ngf=48).ngf == 48  # an option still wins
 
 
 # ---------------------------------------------------------------- what a run reports

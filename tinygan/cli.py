@@ -181,13 +181,13 @@ def _add_train_options(p: argparse.ArgumentParser, model: str) -> None:
     p.add_argument("--z-dim", type=_positive_int, default=None,
                    help=f"noise dimension ({both('z_dim')})")
     p.add_argument("--ngf", type=_positive_int, default=None,
-                   help="DCGAN generator base width (default: 64)")
+                   help=f"DCGAN generator base width ({both('ngf')})")
     p.add_argument("--g-first-layer", choices=("conv", "linear"), default=None,
                    help="DCGAN generator's first layer: conv (a transposed convolution of the "
                         "1×1 noise, the paper's figure) or linear (Linear + BatchNorm1d, "
                         "reshaped; the paper's §3 projection) (default: conv)")
     p.add_argument("--ndf", type=_positive_int, default=None,
-                   help="DCGAN discriminator base width (default: 64)")
+                   help=f"DCGAN discriminator base width ({both('ndf')})")
     p.add_argument("--seed", type=_non_negative_int, default=None, help="random seed (default: 0)")
     p.add_argument("--threads", type=_positive_int, default=None, metavar="N",
                    help="CPU threads of the BLAS/OpenMP pools (default: the cores idle when the "

@@ -91,8 +91,8 @@ class TrainConfig:
     g_first_layer: str = "conv"           # DCGAN G's first layer: "conv" (1×1 → k×k) or "linear"
     z_dim: Optional[int] = None
     hidden: Optional[tuple] = None        # MLP widths (G and D)
-    ngf: int = 64
-    ndf: int = 64
+    ngf: Optional[int] = None             # DCGAN widths (G's and D's base channels)
+    ndf: Optional[int] = None
     seed: int = 0
     backend: str = "numpy"
     out: Optional[str] = None
@@ -178,6 +178,8 @@ def data_defaults(model: str, data: str) -> dict:
         "n_samples": 2000 if image else 2500,  # 2,000 digits: the held-out set; 2,500: VEEGAN/PacGAN
         "lr_decay": "none",
         "ema": 0.0,
+        "ngf": 64,  # Radford et al.'s base width (their Fig. 1: 64·8 … 64 channels)
+        "ndf": 64,
     }
     if model == "wgan-gp" and not image:
         d["batch_size"] = 256  # Gulrajani's gan_toy.py
@@ -210,9 +212,14 @@ INSTANCE_NOISE_TOY = 0.2  # σ0 of a bare --instance-noise on the toys (see QUAL
 # 2,500 steps (10 epochs of the shared 8,000-digit subset).  In the same 10 epochs (same
 # CPU time, ≈ 4 CPU-minutes) the classifier Fréchet distance fell from 56 (m = 128, 625
 # steps) to 41 (m = 64) and 36 (m = 32) (benchmarks/QUALITY.md, digits ablation): in a
-# budget of epochs, more and smaller steps buy more than larger batches.
+# budget of epochs, more and smaller steps buy more than larger batches.  WGAN-GP: the
+# paper's recipe at half the width (ngf = ndf = 32) for 2,500 steps: each step (5 critic
+# steps with a double backward) costs about a quarter of the full width's, and the FD
+# fell 114 → 46 → 25 at steps 750, 1,500, 2,250 (26 at 3,000), 2,250 steps taking 14.5
+# CPU-minutes beside another run (benchmarks/QUALITY.md, digits).
 IMAGE_RECIPES = {
     "dcgan": dict(batch_size=32, steps=2500),
+    "wgan-gp": dict(ngf=32, ndf=32, steps=2500),
 }
 
 
@@ -233,6 +240,9 @@ def describe_defaults(model: str, recipe: str = "default") -> dict:
     out = {}
     for key in set(toy) | set(img):
         t, i = toy.get(key), img.get(key)
+        if key in ("ngf", "ndf"):  # DCGAN widths: images only (--arch dcgan)
+            out[key] = i
+            continue
         out[key] = t if t == i else f"{_show(i)} images, {_show(t)} toy"
     return out
 
