@@ -128,6 +128,7 @@ def run_one(task: dict) -> dict:
         steps = make_config(task["model"], data=task["data"], **opts).steps
     cfg = make_config(task["model"], data=task["data"], data_dir=task.get("data_dir"),
                       steps=steps, seed=task["seed"], out=out, progress=False, figures=False,
+                      threads=1,  # else train() takes every idle core, in every worker
                       sample_every=0 if image else max(1, steps // 10), log_every=100,
                       checkpoint_every=steps,
                       n_samples=N_EVAL_MNIST if image else N_EVAL_2D, **opts)
