@@ -46,10 +46,24 @@ def _mlp(torch, sizes, act):
     return torch.nn.Sequential(*layers)
 
 
+def _gan_d_step_then_g_loss(torch, G, D, od, real, noise):
+    """One D step of Algorithm 1 (ascend V(D, G), from logits), then G's non-saturating loss
+    −log D(G(z)) on fresh noise, as tinygan.gan.steps; the caller steps G."""
+    import torch.nn.functional as F
+    x, fake = real(), G(noise()).detach()
+    lr_, lf = D(x), D(fake)
+    loss = (F.binary_cross_entropy_with_logits(lr_, torch.ones_like(lr_))
+            + F.binary_cross_entropy_with_logits(lf, torch.zeros_like(lf)))
+    od.zero_grad()
+    loss.backward()
+    od.step()
+    lf = D(G(noise()))
+    return F.binary_cross_entropy_with_logits(lf, torch.ones_like(lf))
+
+
 def train_torch(model: str, data: str, seed: int, steps: int = None) -> dict:
     """One PyTorch run of tinygan's default recipe for ``model`` on ``data``."""
     import torch
-    import torch.nn.functional as F
 
     from tinygan.data.toy import get_dataset
     from tinygan.gan.config import make_config
@@ -84,15 +98,7 @@ def train_torch(model: str, data: str, seed: int, steps: int = None) -> dict:
             for g in o.param_groups:
                 g["lr"] = lr * frac
         if model == "gan":
-            x, fake = real(), G(noise()).detach()
-            lr_, lf = D(x), D(fake)
-            loss = (F.binary_cross_entropy_with_logits(lr_, torch.ones_like(lr_))
-                    + F.binary_cross_entropy_with_logits(lf, torch.zeros_like(lf)))
-            od.zero_grad()
-            loss.backward()
-            od.step()
-            lf = D(G(noise()))
-            loss_g = F.binary_cross_entropy_with_logits(lf, torch.ones_like(lf))
+            loss_g = _gan_d_step_then_g_loss(torch, G, D, od, real, noise)
         else:
             n = critic_iterations(step, cfg.n_critic, cfg.critic_warmup) \
                 if model == "wgan" else cfg.n_critic
@@ -155,12 +161,13 @@ def _dcgan_pair(torch, cfg):
 def train_torch_dcgan(seed: int, steps: int = None, data_dir: str = None) -> dict:
     """One PyTorch run of tinygan's default DCGAN recipe on digits, scored by tinygan."""
     import torch
-    import torch.nn.functional as F
 
+    from tinygan.data.mnist import find_mnist_dir
     from tinygan.gan.config import make_config
     from tinygan.gan.outputs import digit_metrics
     from tinygan.gan.sample import SAMPLE_SEED_TAG
     from tinygan.gan.streams import make_data
+    data_dir = data_dir or find_mnist_dir()  # as the demo: $TINYGAN_DATA, ../shared/data/mnist, …
     cfg = make_config("dcgan", data="mnist", data_dir=data_dir, seed=seed, steps=steps)
     torch.set_num_threads(1)
     torch.manual_seed(seed)
@@ -171,16 +178,8 @@ def train_torch_dcgan(seed: int, steps: int = None, data_dir: str = None) -> dic
     m = cfg.batch_size
     cpu0 = time.process_time()
     for _ in range(cfg.steps):
-        x = torch.from_numpy(stream.next(m))
-        fake = G(torch.randn(m, cfg.z_dim, 1, 1)).detach()
-        lr_, lf = D(x), D(fake)
-        loss = (F.binary_cross_entropy_with_logits(lr_, torch.ones_like(lr_))
-                + F.binary_cross_entropy_with_logits(lf, torch.zeros_like(lf)))
-        od.zero_grad()
-        loss.backward()
-        od.step()
-        lf = D(G(torch.randn(m, cfg.z_dim, 1, 1)))
-        loss_g = F.binary_cross_entropy_with_logits(lf, torch.ones_like(lf))
+        loss_g = _gan_d_step_then_g_loss(torch, G, D, od, lambda: torch.from_numpy(stream.next(m)),
+                                         lambda: torch.randn(m, cfg.z_dim, 1, 1))
         og.zero_grad()
         loss_g.backward()
         og.step()
