@@ -197,7 +197,8 @@ RECIPES = ("default", "paper")
 # QUALITY.md the high-quality fraction rises as the rate falls); minibatches of 256;
 # 3 × 256 MLPs (3 × 512 cost 2.3× the time and did worse on grid25 in the same CPU time);
 # a LeakyReLU critic for WGAN.  The moving average of G (``--ema``) is off: at β = 0.999
-# it matched G's own samples for GAN and lost every mode for WGAN and WGAN-GP (QUALITY.md).
+# it matched G's own samples for GAN and lost every mode for WGAN and WGAN-GP (QUALITY.md;
+# measured before the average had its warm-up, see tinygan.gan.averaging).
 TOY_RECIPES = {
     "gan": dict(optimizer="adam", lr=1e-3, betas=(0.5, 0.999), batch_size=256,
                 hidden=(256, 256, 256), steps=6000, lr_decay="linear"),
