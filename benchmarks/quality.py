@@ -73,12 +73,13 @@ DEFAULT_2D = ("gan", "gan-instance-noise", "wgan", "wgan-gp")  # run unless --mo
 SETTINGS_MNIST = {
     "dcgan": ("dcgan", {}, None, "default recipe: ngf = ndf = 64, Adam 2e-4, β1 0.5, k = 1, "
                                  "m = 32, 2,500 steps (10 epochs of 8,000 digits)"),
-    "dcgan-paper": ("dcgan", dict(recipe="paper"), 625,
+    "dcgan-paper": ("dcgan", dict(recipe="paper"), 625,  # 10 epochs × 8,000 digits / m = 128
                     "--recipe paper (m = 128) for the same 10 epochs"),
     "wgan": ("wgan", {}, None, "default recipe (the paper's: RMSProp 5e-5, c = 0.01, "
                                "n_critic = 5 with the 100-step warm-up, m = 64)"),
-    "wgan-gp": ("wgan-gp", {}, None, "default recipe (the paper's: Adam 1e-4, β (0.5, 0.9), "
-                                     "λ = 10, n_critic = 5, m = 64)"),
+    "wgan-gp": ("wgan-gp", {}, None, "default recipe: the paper's (Adam 1e-4, β (0.5, 0.9), "
+                                     "λ = 10, n_critic = 5, m = 64) at ngf = ndf = 32, "
+                                     "2,500 steps"),
 }
 DEFAULT_MNIST = ("dcgan", "wgan", "wgan-gp")  # run unless --models says
 
