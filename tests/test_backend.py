@@ -242,14 +242,65 @@ def test_set_num_threads_limits_the_blas_pool():
     import threadpoolctl  # a runtime dependency (setup.cfg): no skip if it is missing
     before = {p["filepath"]: p["num_threads"] for p in threadpoolctl.threadpool_info()}
     try:
-        assert tinygan.set_num_threads(1) is True
+        assert tinygan.set_num_threads(2) is True
         blas = [p for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"]
-        assert blas and all(p["num_threads"] == 1 for p in blas)
+        assert blas and all(p["num_threads"] == 1 for p in blas)  # one per pool thread
+        assert B.host_threads() == 2
     finally:
         B._THREAD_LIMITER[0].restore_original_limits()
         B._THREAD_LIMITER[0] = None
+        B._HOST_THREADS[0] = None
     after = {p["filepath"]: p["num_threads"] for p in threadpoolctl.threadpool_info()}
     assert after == before
+
+
+def _blas_threads():
+    import threadpoolctl
+    return {p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"}
+
+
+def test_num_threads_sizes_tinygans_pool_and_holds_the_blas_to_one_thread():
+    """num_threads(n): tinygan's own pool gets n threads, the BLAS one (its idle
+    threads would spin on the cores the pool needs); both restored after."""
+    before_host, before_blas = B.host_threads(), _blas_threads()
+    with B.num_threads(2):
+        assert B.host_threads() == 2 and _blas_threads() == {1}
+        with B.num_threads(1):
+            assert B.host_threads() == 1 and _blas_threads() == {1}
+        assert B.host_threads() == 2
+    assert B.host_threads() == before_host and _blas_threads() == before_blas
+
+
+def test_parallel_for_runs_every_index_once_on_the_pool():
+    import threading
+    with B.num_threads(2):
+        seen, names = [], set()
+
+        def body(k):
+            seen.append(k)
+            names.add(threading.current_thread().name)
+
+        B.parallel_for(body, 7)
+        assert sorted(seen) == list(range(7))
+        assert len(names) == 2  # the caller and one pool thread
+    seen.clear()
+    B.parallel_for(seen.append, 3, workers=1)  # serial: in order, in the caller
+    assert seen == [0, 1, 2]
+
+
+def test_parallel_for_raises_the_error_of_a_body():
+    with B.num_threads(2):
+        done = []
+
+        def body(k):
+            if k == 3:
+                raise ValueError("slice 3 failed")
+            done.append(k)
+
+        with pytest.raises(ValueError, match="slice 3 failed"):
+            B.parallel_for(body, 6)
+        # thread 1 (k = 1, 3, 5) stops at its error; thread 0 (k = 0, 2, 4) finishes
+        assert sorted(done) == [0, 1, 2, 4]
 
 
 @pytest.mark.parametrize("bad", [0, -2, "two", None])

@@ -136,6 +136,19 @@ def test_matmul(sa, sb):
     assert gradcheck(ops.matmul, [rnd(*sa, seed=1), rnd(*sb, seed=2)])
 
 
+@pytest.mark.parametrize("sa,sb", [((6, 4), (4, 3)), ((3, 4), (4, 7))])  # split on M, on N
+def test_matmul_split_across_threads(monkeypatch, sa, sb):
+    """The product split across two host threads (ops.linalg.matmul_array), forced down
+    to these small shapes: gradients and gradients of gradients still check."""
+    from tinygan import backend as B
+    from tinygan.ops import linalg
+    monkeypatch.setattr(linalg, "THREAD_MIN_MACS", 1)
+    with B.num_threads(2):
+        assert gradcheck(ops.matmul, [rnd(*sa, seed=1), rnd(*sb, seed=2)])
+        assert gradgradcheck(lambda a, b: (ops.matmul(a, b) ** 2).sum(),
+                             [rnd(*sa, seed=1), rnd(*sb, seed=2)])
+
+
 def test_matmul_operator_one_side_constant():
     w = rnd(4, 3, seed=2, grad=False)
     assert gradcheck(lambda x: x @ w, [rnd(2, 4, seed=1)])

@@ -23,6 +23,7 @@ __all__ = [
     "get_rng_state", "set_rng_state", "as_strided", "scatter_add", "is_array",
     "BackendError", "tune_host_allocator", "set_num_threads", "register_backend",
     "available_backends", "seed_stream", "num_threads", "array_namespace",
+    "host_threads", "parallel_for",
 ]
 
 
@@ -325,6 +326,7 @@ def permutation(n):
 
 _MALLOC_TUNED = [None]      # result of the first tune_host_allocator() call
 _THREAD_LIMITER = [None]    # the threadpoolctl limiter in force (set_num_threads)
+_HOST_THREADS = [None]      # tinygan's own thread count (set_num_threads); None: never set
 
 
 def tune_host_allocator() -> bool:
@@ -374,30 +376,43 @@ def tune_host_allocator() -> bool:
 
 @contextlib.contextmanager
 def num_threads(n):
-    """Inside, the BLAS/OpenMP pools use ``n`` threads (None: leave them); restored after."""
+    """Inside, tinygan's host kernels use ``n`` threads as :func:`set_num_threads` sets
+    them (None: leave everything as it is); the previous setting is restored after."""
     if n is None:
         yield
         return
     import threadpoolctl
 
     from ._validate import positive_int
-    with threadpoolctl.threadpool_limits(limits=positive_int(n, "n", "num_threads")):
-        yield
+    n = positive_int(n, "n", "num_threads")
+    before = _HOST_THREADS[0]
+    with threadpoolctl.threadpool_limits(limits=1, user_api="blas"):
+        _HOST_THREADS[0] = n
+        try:
+            yield
+        finally:
+            _HOST_THREADS[0] = before
 
 
 def set_num_threads(n: int) -> bool:
-    """Limit the CPU thread pools of the BLAS (OpenBLAS/MKL) and OpenMP to ``n`` threads.
+    """Run tinygan's CPU kernels on ``n`` threads: its own pool of ``n`` threads, with
+    the BLAS (OpenBLAS/MKL) held to one thread inside each.
 
-    NumPy's matrix products run on the BLAS library's own thread pool, sized to
-    every core by default.  On a shared or loaded machine its idle threads
-    spin-wait for a core the OS has given to someone else, and small matrix
-    products then run 5–80× slower than on one thread (measured on a 2-core
-    host; benchmarks/README.md, "Thread pools under load"); ``set_num_threads(1)``
-    avoids that.  The limit is applied at once, process-wide, and stays until the
-    next call.
+    Without this call NumPy's matrix products run on the BLAS library's own pool,
+    sized to every core, and everything else on one core.  With it, tinygan splits
+    its large products and its convolutions' batch slices (im2col copies, col2im
+    adds) across ``n`` threads of its own (:func:`parallel_for`), each calling a
+    one-thread BLAS.  Why not the BLAS's pool: its idle threads spin-wait for work,
+    so (1) on a shared or loaded machine a spinning thread holds a core someone
+    else needs and small products run 5–80× slower (measured on a 2-core host;
+    benchmarks/README.md, "Thread pools under load"), and (2) between two BLAS
+    calls its spinning thread takes the core tinygan's own threads want.  tinygan's
+    pool threads sleep when idle.  The setting is process-wide and stays until the
+    next call; results depend on ``n`` only through how products are split, and are
+    the same bits on every run with the same ``n``.
 
-    Uses threadpoolctl (a dependency), which reaches the BLAS already loaded by
-    NumPy; returns True.  The GPU backend is unaffected.
+    Uses threadpoolctl (a dependency) to reach the BLAS loaded by NumPy; returns
+    True.  The GPU backend is unaffected.
     """
     import threadpoolctl
 
@@ -405,5 +420,73 @@ def set_num_threads(n: int) -> bool:
     n = positive_int(n, "n", "set_num_threads")
     if _THREAD_LIMITER[0] is not None:
         _THREAD_LIMITER[0].restore_original_limits()
-    _THREAD_LIMITER[0] = threadpoolctl.threadpool_limits(limits=n)
+    _THREAD_LIMITER[0] = threadpoolctl.threadpool_limits(limits=1, user_api="blas")
+    _HOST_THREADS[0] = n
     return True
+
+
+# ---------------------------------------------------------------- host worker pool
+# NumPy runs each call on one core, except the BLAS inside matrix products.  The
+# host kernels that carry a step's work (ops/conv.py's batch slices: im2col + GEMM,
+# GEMM + col2im, the weight gradient's partial sums; ops/linalg.py's large
+# products) are split into independent pieces that parallel_for runs on
+# set_num_threads' pool, so the copies and slice-adds around every GEMM use all
+# cores too.  NumPy releases the GIL inside copies, ufunc loops and BLAS calls, so
+# the threads do run at once.  Measured in benchmarks/README.md ("tinygan's own
+# thread pool").
+
+_POOL = {"executor": None, "workers": 0}
+
+
+def host_threads() -> int:
+    """How many threads tinygan's host kernels use: :func:`set_num_threads`' ``n``
+    (or :func:`num_threads`' inside it); 1 when neither was called."""
+    return _HOST_THREADS[0] or 1
+
+
+def _executor(workers: int):
+    """A persistent pool of ``workers`` threads (rebuilt only when the count changes)."""
+    if _POOL["workers"] != workers:
+        import concurrent.futures
+        if _POOL["executor"] is not None:
+            _POOL["executor"].shutdown(wait=True)
+        _POOL["executor"] = concurrent.futures.ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="tinygan-host")
+        _POOL["workers"] = workers
+    return _POOL["executor"]
+
+
+def parallel_for(body, count: int, workers: int = None) -> None:
+    """Call ``body(k)`` for k = 0 … count − 1 on ``workers`` threads (default
+    :func:`host_threads`); return when all are done.
+
+    Thread w takes k = w, w + workers, …, the calling thread being thread 0.
+    ``body`` must write disjoint outputs for different k; then the result is the
+    serial loop's, bit for bit, since each k runs the same operations whichever
+    thread runs it.  An exception in any ``body(k)`` is raised here once all
+    threads have stopped.
+    """
+    count = int(count)
+    workers = min(count, host_threads() if workers is None else int(workers))
+    if workers <= 1:
+        for k in range(count):
+            body(k)
+        return
+
+    def strand(w):
+        for k in range(w, count, workers):
+            body(k)
+
+    futures = [_executor(workers - 1).submit(strand, w) for w in range(1, workers)]
+    error = None
+    try:
+        strand(0)
+    except BaseException as exc:  # noqa: B902 (raised below, once the pool threads stop)
+        error = exc
+    for f in futures:
+        try:
+            f.result()
+        except BaseException as exc:  # noqa: B902
+            error = error or exc
+    if error is not None:
+        raise error

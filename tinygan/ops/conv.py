@@ -59,6 +59,7 @@ from __future__ import annotations
 
 from .. import backend as B
 from ..autograd import Function, Tensor, is_grad_enabled
+from .linalg import matmul_array
 
 __all__ = ["conv2d", "conv_transpose2d", "conv2d_weight", "conv_output_size",
            "conv_transpose_output_size"]
@@ -224,19 +225,39 @@ def _padded_columns(xpad, kernel, stride, out_hw):
 # (1-4 MiB all within a few % of each other), and the full column matrix is
 # never held.  A slice also keeps at least ``CHUNK_MIN_ROWS`` GEMM rows: thinner
 # GEMMs lose more to BLAS's per-call packing than blocking gains (DCGAN-64's
-# step was 3% slower with 128-row slices).  NumPy only: a GPU wants one large
-# GEMM.  None disables it.
+# step was 3% slower with 128-row slices).  With more than one host thread
+# (backend.host_threads) the slices run in parallel (backend.parallel_for), so
+# their number is then a multiple of the thread count, at least one per thread.
+# NumPy only: a GPU wants one large GEMM.  None disables the slicing.
 COLUMN_CHUNK_BYTES = 2 << 20
 CHUNK_MIN_ROWS = 1024
+# A product is split across threads only when each thread gets at least this many
+# GEMM rows: below it (e.g. DCGAN-64's 4×4 → 1 output conv, 64 rows in all) the
+# thread hand-off costs more than the product.
+THREAD_MIN_ROWS = 256
 
 
-def _images_per_chunk(a, n, rows_per_image, bytes_per_image):
-    """Batch elements per slice for cache blocking, or None to do the batch in one go."""
+def _batch_slices(a, n, rows_per_image, bytes_per_image):
+    """[(start, stop), …] slices of the batch for cache blocking and threads, or None to
+    do the batch in one go (one slice, or not the NumPy backend).
+
+    The slices are as equal as they can be (so that threads finish together) and
+    depend only on the shapes and the host thread count, never on timing."""
     if COLUMN_CHUNK_BYTES is None or B.array_module(a).__name__ != "numpy":
         return None
-    per = max(1, int(COLUMN_CHUNK_BYTES) // max(1, bytes_per_image),
-              -(-int(CHUNK_MIN_ROWS) // max(1, rows_per_image)))
-    return None if per >= n else per
+    min_per = max(1, -(-int(CHUNK_MIN_ROWS) // max(1, rows_per_image)))
+    per = max(1, int(COLUMN_CHUNK_BYTES) // max(1, bytes_per_image), min_per)
+    count = -(-n // per)
+    threads = B.host_threads()
+    if threads > 1 and n * rows_per_image >= threads * THREAD_MIN_ROWS:
+        # a multiple of the threads; fewer (down to one each) where slices would be thin
+        count = -(-count // threads) * threads
+        while count > threads and n // count < min_per:
+            count -= threads
+        count = min(count, n)
+    if count <= 1:
+        return None
+    return [(k * n // count, (k + 1) * n // count) for k in range(count)]
 
 
 # Below this many channels col2im uses channels-first columns: its slice-adds then
@@ -260,7 +281,7 @@ def _columns_to_image(rows, wrows, n, in_hw, channels, kernel, stride, padding, 
     hp, wp = max(oh + 2 * ph, (h - 1) * sh + kh), max(ow + 2 * pw, (w - 1) * sw + kw)
     if channels < CHANNELS_FIRST_BELOW:
         hs, ws = sh * (h - 1) + 1, sw * (w - 1) + 1
-        blocks = (wrows.T @ rows.T).reshape(kh, kw, channels, n, h, w)
+        blocks = matmul_array(wrows.T, rows.T).reshape(kh, kw, channels, n, h, w)
         canvas = xp.zeros((channels, n, hp, wp), dtype=blocks.dtype)
         for i in range(kh):
             for j in range(kw):
@@ -278,17 +299,18 @@ def _columns_to_image(rows, wrows, n, in_hw, channels, kernel, stride, padding, 
     # reach is zeroed: one pass over the canvas less than zeros() followed by +=.
     first_assigns = kh >= sh and kw >= sw
     dtype = rows.dtype  # = the GEMM's result dtype (operands share one float dtype)
-    if first_assigns:
-        canvas = xp.empty((n, hq, sh, wq, sw, channels), dtype=dtype)
-        canvas[:, h:] = 0
-        canvas[:, :h, :, w:] = 0
-    else:
-        canvas = xp.zeros((n, hq, sh, wq, sw, channels), dtype=dtype)
-    per = _images_per_chunk(rows, n, h * w, h * w * wrows.shape[1] * rows.itemsize) or n
-    for i in range(0, n, per):  # slices of the batch (cache blocking), usually one
-        m = min(per, n - i)
-        blocks = (rows[i * h * w:(i + m) * h * w] @ wrows).reshape(m, h, w, kh, kw, channels)
-        sub = canvas[i:i + m]
+    canvas = xp.empty((n, hq, sh, wq, sw, channels), dtype=dtype)
+    slices = _batch_slices(rows, n, h * w, h * w * wrows.shape[1] * rows.itemsize) or [(0, n)]
+
+    def col2im_slice(k):  # one slice of the batch (cache blocking), usually one
+        i, j = slices[k]
+        blocks = (rows[i * h * w:j * h * w] @ wrows).reshape(j - i, h, w, kh, kw, channels)
+        sub = canvas[i:j]
+        if first_assigns:
+            sub[:, h:] = 0
+            sub[:, :h, :, w:] = 0
+        else:
+            sub[...] = 0
         for qi in range(-(-kh // sh)):
             ri = min(sh, kh - qi * sh)
             for qj in range(-(-kw // sw)):
@@ -299,6 +321,8 @@ def _columns_to_image(rows, wrows, n, in_hw, channels, kernel, stride, padding, 
                     target[...] = part.transpose(0, 1, 3, 2, 4, 5)
                 else:
                     target += part.transpose(0, 1, 3, 2, 4, 5)
+
+    B.parallel_for(col2im_slice, len(slices))
     canvas = canvas.reshape(n, hq * sh, wq * sw, channels)
     return canvas[:, ph:ph + oh, pw:pw + ow, :].transpose(0, 3, 1, 2)
 
@@ -315,24 +339,26 @@ def _conv_forward(x, w, stride, padding, cols=None, keep=False):
     o, _, kh, kw = w.shape
     out_hw = (conv_output_size(h, kh, stride[0], padding[0]),
               conv_output_size(wd, kw, stride[1], padding[1]))
-    per = None
+    slices = None
     if cols is None and not keep:
-        per = _images_per_chunk(x, n, out_hw[0] * out_hw[1],
-                                out_hw[0] * out_hw[1] * kh * kw * c * x.itemsize)
+        slices = _batch_slices(x, n, out_hw[0] * out_hw[1],
+                               out_hw[0] * out_hw[1] * kh * kw * c * x.itemsize)
     # (M, K) @ (K, O): the weight enters transposed as a view (BLAS 'T' flag, no copy).
     wt = _weight_rows(w).T
-    if per is None:
+    if slices is None:
         if cols is None:
             cols = _im2col(x, (kh, kw), stride, padding, out_hw)
-        y = cols @ wt
-    else:  # cache-blocked: im2col and GEMM one batch slice at a time, rows written in place
-        xp = B.array_module(x)
-        xpad, rows_per = _channels_last(x, *padding), out_hw[0] * out_hw[1]
+        y = matmul_array(cols, wt)
+    else:  # cache-blocked: pad, im2col and GEMM one batch slice at a time, rows written in place
+        xp, rows_per = B.array_module(x), out_hw[0] * out_hw[1]
         y = xp.empty((n * rows_per, o), dtype=x.dtype)
-        for i in range(0, n, per):
-            m = min(per, n - i)
-            xp.matmul(_padded_columns(xpad[i:i + m], (kh, kw), stride, out_hw), wt,
-                      out=y[i * rows_per:(i + m) * rows_per])
+
+        def conv_slice(k):
+            i, j = slices[k]
+            xp.matmul(_im2col(x[i:j], (kh, kw), stride, padding, out_hw), wt,
+                      out=y[i * rows_per:j * rows_per])
+
+        B.parallel_for(conv_slice, len(slices))
     return y.reshape(n, out_hw[0], out_hw[1], o).transpose(0, 3, 1, 2), cols
 
 
@@ -351,27 +377,29 @@ def _conv_weight_forward(x, gy, w_shape, stride, padding, cols=None, keep=False)
     """Array-level weight gradient of conv2d(x, w) for output gradient gy; returns (dw, cols)."""
     o, c, kh, kw = w_shape
     n, out_hw = x.shape[0], tuple(gy.shape[2:])
-    per = None
+    slices = None
     if cols is None and not keep:
-        per = _images_per_chunk(x, n, out_hw[0] * out_hw[1],
-                                out_hw[0] * out_hw[1] * kh * kw * c * x.itemsize)
+        slices = _batch_slices(x, n, out_hw[0] * out_hw[1],
+                               out_hw[0] * out_hw[1] * kh * kw * c * x.itemsize)
     # (O, M) @ (M, K): the channels-last gy enters transposed as a view.
     grows = _rows(gy)
-    if per is None:
+    if slices is None:
         if cols is None:
             cols = _im2col(x, (kh, kw), stride, padding, out_hw)
-        dw = grows.T @ cols
+        dw = matmul_array(grows.T, cols)
     else:  # cache-blocked: the sum over M split by batch slices, each im2col'd just in time
-        xpad, rows_per = _channels_last(x, *padding), out_hw[0] * out_hw[1]
-        dw = None
-        for i in range(0, n, per):
-            m = min(per, n - i)
-            part = (grows[i * rows_per:(i + m) * rows_per].T
-                    @ _padded_columns(xpad[i:i + m], (kh, kw), stride, out_hw))
-            if dw is None:
-                dw = part
-            else:
-                dw += part
+        rows_per = out_hw[0] * out_hw[1]
+        parts = [None] * len(slices)
+
+        def weight_slice(k):
+            i, j = slices[k]
+            parts[k] = (grows[i * rows_per:j * rows_per].T
+                        @ _im2col(x[i:j], (kh, kw), stride, padding, out_hw))
+
+        B.parallel_for(weight_slice, len(slices))
+        dw = parts[0]
+        for part in parts[1:]:  # summed in slice order: the same bits on any thread count
+            dw += part
     xp = B.array_module(dw)
     return xp.ascontiguousarray(dw.reshape(o, kh, kw, c).transpose(0, 3, 1, 2)), cols
 
@@ -431,8 +459,8 @@ class _ConvTranspose2d(Function):
         cols = None
         n, cout = g.shape[:2]
         npix = x.shape[2] * x.shape[3]
-        blocked = _images_per_chunk(g.data, n, npix, npix * kernel[0] * kernel[1] * cout
-                                    * g.data.itemsize) is not None
+        blocked = _batch_slices(g.data, n, npix, npix * kernel[0] * kernel[1] * cout
+                                * g.data.itemsize) is not None
         if all(self.needs_input_grad) and not blocked:
             # Unblocked: build the columns once for both.  Blocked (large batches on
             # the CPU), each product im2cols its own cache-sized slices instead.
