@@ -190,9 +190,9 @@ def _add_train_options(p: argparse.ArgumentParser, model: str) -> None:
                    help=f"DCGAN discriminator base width ({both('ndf')})")
     p.add_argument("--seed", type=_non_negative_int, default=None, help="random seed (default: 0)")
     p.add_argument("--threads", type=_positive_int, default=None, metavar="N",
-                   help="CPU threads of the BLAS/OpenMP pools (default: the cores idle when the "
-                        "run starts; a busy core makes a BLAS thread spin-wait). Stored in the "
-                        "run, so a resume keeps it")
+                   help="CPU threads of tinygan's own pool, the BLAS on one thread in each "
+                        "(default: the cores idle when the run starts). Stored in the run, so "
+                        "a resume keeps it")
     p.add_argument("--backend", choices=BACKENDS, default=None,
                    help="array library (default: numpy; cupy needs an NVIDIA GPU)")
     p.add_argument("--out", default=None,

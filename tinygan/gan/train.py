@@ -31,7 +31,8 @@ def steps_for_epochs(cfg: TrainConfig, n_images: int) -> int:
 
 
 def choose_threads(cfg: TrainConfig) -> int:
-    """How many CPU threads a run gives the BLAS/OpenMP pools when ``--threads`` is not set.
+    """How many CPU threads a run gives tinygan's host pool (backend.set_num_threads)
+    when ``--threads`` is not set.
 
     The rule: the cores that are idle when the run starts (usable cores minus the
     1-minute load average, rounded), at least 1.  Measured on 2 cores
@@ -40,7 +41,10 @@ def choose_threads(cfg: TrainConfig) -> int:
     faster than 1 (MLP step 33.9 → 25.3 ms, DCGAN-28 147.9 → 113.4 ms); with one
     core kept busy by another process they make it 2.1–3.3× *slower* (32.9 →
     107.1 ms, 142.1 → 305.3 ms), because the BLAS thread that has no core
-    spin-waits.  Only the CPU backend is affected.
+    spin-waits.  Since the host pool replaced the BLAS's threads, the loss under load
+    is 2–19 % (MLP 69.4 → 78.8 ms, DCGAN-28 288.2 → 342.4 ms; benchmarks/README.md,
+    "tinygan's own thread pool"), still a loss, so the rule stands.  Only the CPU
+    backend is affected.
     """
     if cfg.backend != "numpy":
         return 1
