@@ -445,8 +445,10 @@ def host_threads() -> int:
 
 
 def _executor(workers: int):
-    """A persistent pool of ``workers`` threads (rebuilt only when the count changes)."""
-    if _POOL["workers"] != workers:
+    """A persistent pool of at least ``workers`` threads (rebuilt only to grow, so calls
+    that need fewer threads than the last, e.g. a product split in two on a 4-thread
+    setting, do not tear it down)."""
+    if _POOL["workers"] < workers:
         import concurrent.futures
         if _POOL["executor"] is not None:
             _POOL["executor"].shutdown(wait=True)

@@ -398,7 +398,7 @@ def _conv_weight_forward(x, gy, w_shape, stride, padding, cols=None, keep=False)
 
         B.parallel_for(weight_slice, len(slices))
         dw = parts[0]
-        for part in parts[1:]:  # summed in slice order: the same bits on any thread count
+        for part in parts[1:]:  # in slice order: the same bits on every run with these slices
             dw += part
     xp = B.array_module(dw)
     return xp.ascontiguousarray(dw.reshape(o, kh, kw, c).transpose(0, 3, 1, 2)), cols
