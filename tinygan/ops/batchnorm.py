@@ -29,12 +29,17 @@ rather than kept alive from forward to backward: it is as large as the
 input, 58 MiB over a DCGAN-64 step); under ``create_graph=True`` (double backprop, e.g. WGAN-GP) it rebuilds
 μ, σ², x̂ from the input with differentiable Tensor ops, so the gradient can
 itself be differentiated.
+
+With host threads (``backend.set_num_threads``) the array passes of the forward and
+of the fused backward run on batch slices, one per thread; the per-channel sums are
+partial sums per slice, added in slice order (:func:`_channel_sums`), so the bits
+depend on the thread count but never on timing.
 """
 from __future__ import annotations
 
 from .. import backend as B
 from ..autograd import Function, Tensor, is_grad_enabled
-from ._util import constant
+from ._util import batch_slices_for_threads, constant
 from .reduce import mean, sum
 from .shape import reshape
 
@@ -87,9 +92,21 @@ class BatchNormTrain(_BatchNormBase):
         x, w, b = self._split(arrays)
         axes = _stat_axes(x.ndim)
         pshape = _param_shape(x.ndim, x.shape[1])
-        mu = x.mean(axis=axes, keepdims=True)
-        xc = x - mu
-        var = (xc * xc).mean(axis=axes, keepdims=True)  # biased σ²
+        m = x.size // x.shape[1]
+        slices = _slices(x)
+        # Two passes (μ, then the mean of (x − μ)²), not E[x²] − μ²: that difference
+        # cancels catastrophically in float32 when |μ| >> σ.
+        mu = _channel_sums(slices, lambda i, j: (x[i:j].sum(axis=axes, keepdims=True),))[0]
+        mu /= m
+        y = B.array_module(x).empty_like(x)  # x − μ first, then y in the same buffer
+
+        def centred_square_sum(i, j):
+            xc = y[i:j]
+            B.array_module(x).subtract(x[i:j], mu, out=xc)
+            return ((xc * xc).sum(axis=axes, keepdims=True),)
+
+        var = _channel_sums(slices, centred_square_sum)[0]  # biased σ²
+        var /= m
         invstd = 1.0 / B.array_module(x).sqrt(var + self.eps)
         # Keep only the per-channel μ and 1/σ (not x − μ or x̂, each as large as x):
         # the fused backward recomputes x − μ from the input.
@@ -98,10 +115,14 @@ class BatchNormTrain(_BatchNormBase):
         # (also under no_grad, when this Function object is not kept).
         self.stats["mean"], self.stats["var"] = mu.reshape(-1), var.reshape(-1)
         scale = invstd if w is None else invstd * w.reshape(pshape)
-        y = xc  # y = (x − μ)·(γ/σ) + β, written into x − μ's buffer (not kept)
-        y *= scale
-        if b is not None:
-            y += b.reshape(pshape)
+        shift = None if b is None else b.reshape(pshape)
+
+        def affine(i, j):  # y = (x − μ)·(γ/σ) + β, in place
+            y[i:j] *= scale
+            if shift is not None:
+                y[i:j] += shift
+
+        _run(slices, affine)
         return y
 
     def backward(self, g):
@@ -125,25 +146,67 @@ class BatchNormTrain(_BatchNormBase):
 
     def _fused_backward(self, g, w):
         """The same formula on arrays, from the saved μ and 1/σ (x̂ = (x − μ)/σ)."""
+        x = self.inputs[0].data
         axes = _stat_axes(g.ndim)
         pshape = _param_shape(g.ndim, g.shape[1])
         m = g.size // g.shape[1]
-        invstd = self.invstd
-        xc = self.inputs[0].data - self.mu  # recomputed; becomes gx's buffer below
-        sum_g = g.sum(axis=axes, keepdims=True)
-        sum_gx = (g * xc).sum(axis=axes, keepdims=True) * invstd  # Σ g·x̂
+        invstd, mu = self.invstd, self.mu
+        slices = _slices(g)
+        xc = B.array_module(g).empty_like(g)  # x − μ, recomputed; becomes gx's buffer
+
+        def sums(i, j):
+            B.array_module(g).subtract(x[i:j], mu, out=xc[i:j])
+            return (g[i:j].sum(axis=axes, keepdims=True),
+                    (g[i:j] * xc[i:j]).sum(axis=axes, keepdims=True))
+
+        sum_g, sum_gx = _channel_sums(slices, sums)
+        sum_gx *= invstd  # Σ g·x̂
         gx = None
         if self.needs_input_grad[0]:
             # γ/σ · (g − mean(g) − x̂·mean(g·x̂)); γ factors out of both means.
-            gx = xc
-            gx *= sum_gx * invstd * (-1.0 / m)
-            gx += g
-            gx -= sum_g * (1.0 / m)
-            gx *= invstd if w is None else invstd * w.data.reshape(pshape)
-            gx = constant(gx)
+            xhat_coef = sum_gx * invstd * (-1.0 / m)
+            mean_g = sum_g * (1.0 / m)
+            scale = invstd if w is None else invstd * w.data.reshape(pshape)
+
+            def input_grad(i, j):
+                gs = xc[i:j]
+                gs *= xhat_coef
+                gs += g[i:j]
+                gs -= mean_g
+                gs *= scale
+
+            _run(slices, input_grad)
+            gx = constant(xc)
         ggamma = constant(sum_gx.reshape(-1)) if self.has_weight else None
         gbeta = constant(sum_g.reshape(-1)) if self.has_bias else None
         return gx, ggamma, gbeta
+
+
+def _slices(x):
+    """Batch slices for the host threads, or the whole batch as one slice."""
+    return batch_slices_for_threads(x) or [(0, x.shape[0])]
+
+
+def _run(slices, body):
+    """``body(start, stop)`` for every slice, on the host threads."""
+    B.parallel_for(lambda p: body(*slices[p]), len(slices))
+
+
+def _channel_sums(slices, partial_sums):
+    """Per-channel sums over the whole batch from ``partial_sums(start, stop)`` (a tuple
+    of arrays per slice), the slices' partials added in slice order so the bits depend
+    only on the slices, not on which thread finished first."""
+    parts = [None] * len(slices)
+
+    def run(p):
+        parts[p] = partial_sums(*slices[p])
+
+    B.parallel_for(run, len(slices))
+    totals = list(parts[0])
+    for part in parts[1:]:
+        for t, s in zip(totals, part):
+            t += s
+    return totals
 
 
 class BatchNormEval(_BatchNormBase):
