@@ -274,11 +274,16 @@ def test_num_threads_sizes_tinygans_pool_and_holds_the_blas_to_one_thread():
 def test_parallel_for_runs_every_index_once_on_the_pool():
     import threading
     with B.num_threads(2):
-        seen, names = [], set()
+        seen, names, second = [], set(), threading.Event()
 
         def body(k):
             seen.append(k)
             names.add(threading.current_thread().name)
+            if len(names) == 2:
+                second.set()
+            # the first index waits for the other thread to start (else the caller
+            # could claim every index before the pool thread wakes)
+            second.wait(timeout=10)
 
         B.parallel_for(body, 7)
         assert sorted(seen) == list(range(7))
@@ -288,19 +293,45 @@ def test_parallel_for_runs_every_index_once_on_the_pool():
     assert seen == [0, 1, 2]
 
 
-def test_parallel_for_raises_the_error_of_a_body():
+def test_parallel_for_moves_the_work_of_a_stalled_thread_to_the_others():
+    """A thread that stalls (here: sleeps in its first index, as a descheduled thread
+    on a busy core would) keeps only that index; the other thread claims the rest."""
+    import threading
+    import time
     with B.num_threads(2):
-        done = []
+        by_thread = {}
 
         def body(k):
-            if k == 3:
-                raise ValueError("slice 3 failed")
-            done.append(k)
+            by_thread.setdefault(threading.current_thread().name, []).append(k)
+            if k == 0:
+                time.sleep(1.0)  # the other thread wakes within milliseconds
+
+        B.parallel_for(body, 8)
+        stalled = [ks for ks in by_thread.values() if 0 in ks]
+        assert stalled == [[0]]
+        assert sorted(k for ks in by_thread.values() for k in ks) == list(range(8))
+
+
+def test_parallel_for_raises_the_error_of_a_body():
+    with B.num_threads(2):
+        import threading
+        done, running, lock = [], [0], threading.Lock()
+
+        def body(k):
+            with lock:
+                running[0] += 1
+            try:
+                if k == 3:
+                    raise ValueError("slice 3 failed")
+                done.append(k)
+            finally:
+                with lock:
+                    running[0] -= 1
 
         with pytest.raises(ValueError, match="slice 3 failed"):
             B.parallel_for(body, 6)
-        # thread 1 (k = 1, 3, 5) stops at its error; thread 0 (k = 0, 2, 4) finishes
-        assert sorted(done) == [0, 1, 2, 4]
+        assert 3 not in done and set(done) <= {0, 1, 2, 4, 5}
+        assert running[0] == 0  # raised only once every thread had stopped
 
 
 @pytest.mark.parametrize("bad", [0, -2, "two", None])

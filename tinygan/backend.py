@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 
 import numpy
 
@@ -462,11 +463,14 @@ def parallel_for(body, count: int, workers: int = None) -> None:
     """Call ``body(k)`` for k = 0 … count − 1 on ``workers`` threads (default
     :func:`host_threads`); return when all are done.
 
-    Thread w takes k = w, w + workers, …, the calling thread being thread 0.
+    Each thread, the calling one among them, claims the next unclaimed k until none is
+    left, so when the OS deschedules one thread (another process wants its core) the
+    others take over its share: on a loaded machine the loop then costs about what it
+    costs on one thread, instead of waiting for the slow thread's fixed share.
     ``body`` must write disjoint outputs for different k; then the result is the
     serial loop's, bit for bit, since each k runs the same operations whichever
     thread runs it.  An exception in any ``body(k)`` is raised here once all
-    threads have stopped.
+    threads have stopped (the others stop claiming new k).
     """
     count = int(count)
     workers = min(count, host_threads() if workers is None else int(workers))
@@ -474,10 +478,23 @@ def parallel_for(body, count: int, workers: int = None) -> None:
         for k in range(count):
             body(k)
         return
+    lock, state = threading.Lock(), {"next": 0, "failed": False}
 
-    def strand(w):
-        for k in range(w, count, workers):
-            body(k)
+    def claim():
+        with lock:
+            k = state["next"]
+            state["next"] = k + 1
+        return k if k < count and not state["failed"] else None
+
+    def strand(_):
+        k = claim()
+        while k is not None:
+            try:
+                body(k)
+            except BaseException:
+                state["failed"] = True
+                raise
+            k = claim()
 
     futures = [_executor(workers - 1).submit(strand, w) for w in range(1, workers)]
     error = None
