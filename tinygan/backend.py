@@ -430,7 +430,7 @@ def set_num_threads(n: int) -> bool:
 # NumPy runs each call on one core, except the BLAS inside matrix products.  The
 # host kernels that carry a step's work (ops/conv.py's batch slices: im2col + GEMM,
 # GEMM + col2im, the weight gradient's partial sums; ops/linalg.py's large
-# products) are split into independent pieces that parallel_for runs on
+# products; ops/batchnorm.py's passes and per-channel sums) are split into independent pieces that parallel_for runs on
 # set_num_threads' pool, so the copies and slice-adds around every GEMM use all
 # cores too.  NumPy releases the GIL inside copies, ufunc loops and BLAS calls, so
 # the threads do run at once.  Measured in benchmarks/README.md ("tinygan's own
