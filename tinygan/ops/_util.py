@@ -32,8 +32,30 @@ def batch_slices_for_threads(array):
     if (threads <= 1 or n < 2 or B.array_module(array).__name__ != "numpy"
             or array.size < threads * THREAD_MIN_ELEMENTS):
         return None
-    parts = min(threads, n)
+    return even_slices(n, min(threads, n))
+
+
+def even_slices(n, parts):
+    """``parts`` consecutive (start, stop) slices of range(n), as equal as they can be
+    (lengths differ by at most one), so threads given one each finish together."""
     return [(p * n // parts, (p + 1) * n // parts) for p in range(parts)]
+
+
+def sum_in_order(count, partial_sums):
+    """The sums over k = 0 … count − 1 of ``partial_sums(k)`` (a tuple of arrays per k),
+    the partials computed on the host threads (backend.parallel_for) and added in k
+    order, so the bits depend only on ``count``, never on which thread finished first."""
+    parts = [None] * count
+
+    def run(k):
+        parts[k] = partial_sums(k)
+
+    B.parallel_for(run, count)
+    totals = list(parts[0])
+    for part in parts[1:]:
+        for total, term in zip(totals, part):
+            total += term
+    return totals
 
 
 def constant(array) -> Tensor:

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from .. import backend as B
 from ..autograd import Function, Tensor, is_grad_enabled
-from ._util import batch_slices_for_threads, constant
+from ._util import batch_slices_for_threads, constant, sum_in_order
 from .reduce import mean, sum
 from .shape import reshape
 
@@ -194,19 +194,8 @@ def _run(slices, body):
 
 def _channel_sums(slices, partial_sums):
     """Per-channel sums over the whole batch from ``partial_sums(start, stop)`` (a tuple
-    of arrays per slice), the slices' partials added in slice order so the bits depend
-    only on the slices, not on which thread finished first."""
-    parts = [None] * len(slices)
-
-    def run(p):
-        parts[p] = partial_sums(*slices[p])
-
-    B.parallel_for(run, len(slices))
-    totals = list(parts[0])
-    for part in parts[1:]:
-        for t, s in zip(totals, part):
-            t += s
-    return totals
+    of arrays per slice), added in slice order."""
+    return sum_in_order(len(slices), lambda p: partial_sums(*slices[p]))
 
 
 class BatchNormEval(_BatchNormBase):

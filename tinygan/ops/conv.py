@@ -59,6 +59,7 @@ from __future__ import annotations
 
 from .. import backend as B
 from ..autograd import Function, Tensor, is_grad_enabled
+from ._util import even_slices, sum_in_order
 from .linalg import matmul_array
 
 __all__ = ["conv2d", "conv_transpose2d", "conv2d_weight", "conv_output_size",
@@ -257,7 +258,7 @@ def _batch_slices(a, n, rows_per_image, bytes_per_image):
         count = min(count, n)
     if count <= 1:
         return None
-    return [(k * n // count, (k + 1) * n // count) for k in range(count)]
+    return even_slices(n, count)
 
 
 # Below this many channels col2im uses channels-first columns: its slice-adds then
@@ -389,17 +390,14 @@ def _conv_weight_forward(x, gy, w_shape, stride, padding, cols=None, keep=False)
         dw = matmul_array(grows.T, cols)
     else:  # cache-blocked: the sum over M split by batch slices, each im2col'd just in time
         rows_per = out_hw[0] * out_hw[1]
-        parts = [None] * len(slices)
 
         def weight_slice(k):
             i, j = slices[k]
-            parts[k] = (grows[i * rows_per:j * rows_per].T
-                        @ _im2col(x[i:j], (kh, kw), stride, padding, out_hw))
+            return (grows[i * rows_per:j * rows_per].T
+                    @ _im2col(x[i:j], (kh, kw), stride, padding, out_hw),)
 
-        B.parallel_for(weight_slice, len(slices))
-        dw = parts[0]
-        for part in parts[1:]:  # in slice order: the same bits on every run with these slices
-            dw += part
+        # in slice order: the same bits on every run with these slices
+        dw, = sum_in_order(len(slices), weight_slice)
     xp = B.array_module(dw)
     return xp.ascontiguousarray(dw.reshape(o, kh, kw, c).transpose(0, 3, 1, 2)), cols
 

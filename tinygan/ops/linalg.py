@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .. import backend as B
 from ..autograd import Function, Tensor
+from ._util import even_slices
 from .shape import sum_to, swapaxes
 
 
@@ -28,17 +29,16 @@ def matmul_array(a, b):
     out = xp.empty((m, n), dtype=xp.result_type(a, b))
     along_rows = m >= n
     length = m if along_rows else n
-    parts = min(threads, length)
-    edges = [p * length // parts for p in range(parts + 1)]
+    blocks = even_slices(length, min(threads, length))
 
     def block(p):
-        i, j = edges[p], edges[p + 1]
+        i, j = blocks[p]
         if along_rows:
             xp.matmul(a[i:j], b, out=out[i:j])
         else:
             xp.matmul(a, b[:, i:j], out=out[:, i:j])
 
-    B.parallel_for(block, parts)
+    B.parallel_for(block, len(blocks))
     return out
 
 
