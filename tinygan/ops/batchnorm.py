@@ -93,21 +93,22 @@ class BatchNormTrain(_BatchNormBase):
         axes = _stat_axes(x.ndim)
         pshape = _param_shape(x.ndim, x.shape[1])
         m = x.size // x.shape[1]
+        xp = B.array_module(x)
         slices = _slices(x)
         # Two passes (μ, then the mean of (x − μ)²), not E[x²] − μ²: that difference
         # cancels catastrophically in float32 when |μ| >> σ.
         mu = _channel_sums(slices, lambda i, j: (x[i:j].sum(axis=axes, keepdims=True),))[0]
         mu /= m
-        y = B.array_module(x).empty_like(x)  # x − μ first, then y in the same buffer
+        y = xp.empty_like(x)  # x − μ first, then y in the same buffer
 
         def centred_square_sum(i, j):
             xc = y[i:j]
-            B.array_module(x).subtract(x[i:j], mu, out=xc)
+            xp.subtract(x[i:j], mu, out=xc)
             return ((xc * xc).sum(axis=axes, keepdims=True),)
 
         var = _channel_sums(slices, centred_square_sum)[0]  # biased σ²
         var /= m
-        invstd = 1.0 / B.array_module(x).sqrt(var + self.eps)
+        invstd = 1.0 / xp.sqrt(var + self.eps)
         # Keep only the per-channel μ and 1/σ (not x − μ or x̂, each as large as x):
         # the fused backward recomputes x − μ from the input.
         self.mu, self.invstd = mu, invstd
@@ -151,11 +152,12 @@ class BatchNormTrain(_BatchNormBase):
         pshape = _param_shape(g.ndim, g.shape[1])
         m = g.size // g.shape[1]
         invstd, mu = self.invstd, self.mu
+        xp = B.array_module(g)
         slices = _slices(g)
-        xc = B.array_module(g).empty_like(g)  # x − μ, recomputed; becomes gx's buffer
+        xc = xp.empty_like(g)  # x − μ, recomputed; becomes gx's buffer
 
         def sums(i, j):
-            B.array_module(g).subtract(x[i:j], mu, out=xc[i:j])
+            xp.subtract(x[i:j], mu, out=xc[i:j])
             return (g[i:j].sum(axis=axes, keepdims=True),
                     (g[i:j] * xc[i:j]).sum(axis=axes, keepdims=True))
 
