@@ -35,6 +35,66 @@ def batch_slices_for_threads(array):
     return even_slices(n, min(threads, n))
 
 
+# A plain elementwise pass (an activation, an add, Adam's update) does less work per
+# element than a batch-norm or im2col pass, so it splits only from 2^17 elements per
+# thread: at 2^16 (the 2-D toy's 256 × 512 activations) the hand-off cost more than it
+# saved (workload (f) of benchmarks/bench_steps.py 6 % slower at 2 threads; the DCGAN-28
+# step, whose activations hold 4–8 × 10^5 elements, 7 % faster; benchmarks/README.md).
+ELEMENTWISE_MIN_ELEMENTS = 1 << 17
+
+# An elementwise pass is cut into up to this many slices per thread: with more slices
+# than threads, a thread the OS deschedules (another process wants its core) holds back
+# at most a small part of the pass, since the others claim the rest (parallel_for).
+SLICES_PER_THREAD = 2
+
+
+def elementwise_on_threads(kernel, *arrays):
+    """``kernel(*parts)`` on matching slices of same-shape ``arrays``, on the host threads.
+
+    ``kernel`` writes its result into one of the arrays with ``out=`` and computes each
+    element from the same element of the others only, so any split gives the serial
+    pass's bits.  The arrays are cut flat when all are C-contiguous, else along the
+    first axis; up to SLICES_PER_THREAD slices per thread, each of at least
+    ELEMENTWISE_MIN_ELEMENTS.  With one thread set, another backend than NumPy, or too few
+    elements, ``kernel(*arrays)`` runs once.
+    """
+    first = arrays[0]
+    if not split_pays(first):
+        kernel(*arrays)
+        return
+    threads = B.host_threads()
+    if all(a.flags.c_contiguous for a in arrays):
+        arrays = tuple(a.reshape(-1) for a in arrays)  # views: contiguous
+    n = arrays[0].shape[0]
+    parts = min(threads * SLICES_PER_THREAD, first.size // ELEMENTWISE_MIN_ELEMENTS, n)
+    if parts < 2:
+        kernel(*arrays)
+        return
+    slices = even_slices(n, parts)
+
+    def run(k):
+        start, stop = slices[k]
+        kernel(*(a[start:stop] for a in arrays))
+
+    B.parallel_for(run, parts)
+
+
+def split_pays(array) -> bool:
+    """Whether an elementwise pass over ``array`` runs on more than one host thread: more
+    than one set, the NumPy backend, and ELEMENTWISE_MIN_ELEMENTS per thread for two."""
+    return (B.host_threads() > 1 and array.size >= 2 * ELEMENTWISE_MIN_ELEMENTS
+            and B.array_module(array).__name__ == "numpy")
+
+
+def map_on_threads(fn, *inputs):
+    """``fn(*inputs, out=out)`` into a new array shaped (and laid out) as ``inputs[0]``,
+    computed on slices on the host threads (elementwise_on_threads): ``fn`` must be
+    elementwise, e.g. ``numpy.add`` for two arrays of one shape and dtype."""
+    out = B.array_module(inputs[0]).empty_like(inputs[0])
+    elementwise_on_threads(lambda o, *xs: fn(*xs, out=o), out, *inputs)
+    return out
+
+
 def even_slices(n, parts):
     """``parts`` consecutive (start, stop) slices of range(n), as equal as they can be
     (lengths differ by at most one), so threads given one each finish together."""

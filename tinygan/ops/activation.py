@@ -2,17 +2,35 @@
 from __future__ import annotations
 
 from .. import backend as B
-from ..autograd import Function, Tensor
-from ._util import constant
+from ..autograd import Function, Tensor, is_grad_enabled
+from ._util import constant, map_on_threads, split_pays
 from .elementwise import neg
+
+
+# The large activations (DCGAN's hidden layers) run on the host threads when the
+# split pays (ops/_util.split_pays); when no graph is recorded (no double backprop) the
+# backward is one fused pass, g·[x > 0], instead of building the mask and multiplying.
+# Elementwise, so the bits are the one-thread pass's (test_activation_threads.py).
+
+
+def _relu_into(x, out):
+    return B.array_module(x).maximum(x, 0, out=out)
+
+
+def _relu_grad_into(g, x, out):
+    return B.array_module(x).multiply(g, x > 0, out=out)
 
 
 class ReLU(Function):
     def forward(self, x):
+        if split_pays(x):
+            return map_on_threads(_relu_into, x)
         return B.array_module(x).maximum(x, 0)
 
     def backward(self, g):
         x = self.inputs[0].data
+        if not is_grad_enabled() and split_pays(x):
+            return Tensor._make(map_on_threads(_relu_grad_into, g.data, x), False, None)
         return g * constant((x > 0).astype(x.dtype))
 
 
@@ -25,21 +43,34 @@ class LeakyReLU(Function):
     # the DCGAN discriminator sizes of benchmarks/bench_layers.py).
 
     def forward(self, x):
+        if 0.0 <= self.slope <= 1.0 and split_pays(x):
+            return map_on_threads(self._forward_into, x)
         xp = B.array_module(x)
         y = x * self.slope  # Python float: stays in x's dtype (NEP 50)
         if 0.0 <= self.slope <= 1.0:
             return xp.maximum(x, y, out=y)
         return xp.where(x > 0, x, y)
 
-    def backward(self, g):
-        x = self.inputs[0].data
+    def _forward_into(self, x, out):
+        xp = B.array_module(x)
+        xp.multiply(x, self.slope, out=out)
+        return xp.maximum(x, out, out=out)
+
+    def _slope_mask(self, x):
         xp = B.array_module(x)
         if 0.0 <= self.slope <= 1.0:
             d = (x > 0).astype(x.dtype)
-            xp.maximum(d, self.slope, out=d)
-        else:
-            d = xp.where(x > 0, 1.0, self.slope).astype(x.dtype)
-        return g * constant(d)
+            return xp.maximum(d, self.slope, out=d)
+        return xp.where(x > 0, 1.0, self.slope).astype(x.dtype)
+
+    def _grad_into(self, g, x, out):
+        return B.array_module(x).multiply(g, self._slope_mask(x), out=out)
+
+    def backward(self, g):
+        x = self.inputs[0].data
+        if not is_grad_enabled() and split_pays(x):
+            return Tensor._make(map_on_threads(self._grad_into, g.data, x), False, None)
+        return g * constant(self._slope_mask(x))
 
 
 class Tanh(Function):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .. import backend as B
 from ..autograd import Function, Tensor
-from ._util import as_tensor, constant
+from ._util import as_tensor, constant, map_on_threads, split_pays
 from .shape import sum_to
 
 
@@ -29,6 +29,14 @@ def _check_broadcast(a: Tensor, b: Tensor, who: str):
     _broadcast_shape(a.shape, b.shape, who)
 
 
+def _same_shape_on_threads(a, b) -> bool:
+    """Whether a binary pass runs on the host threads: one shape and dtype (no
+    broadcast; e.g. the backward's gradient-accumulation adds and activation masks) and
+    large enough to split (ops/_util.split_pays).  Elementwise, so the bits are the
+    one-thread pass's."""
+    return a.shape == b.shape and a.dtype == b.dtype and split_pays(a)
+
+
 def _binary(fn_cls, a, b, who):
     if not isinstance(a, Tensor):
         a = as_tensor(a, b)
@@ -39,6 +47,8 @@ def _binary(fn_cls, a, b, who):
 
 class Add(Function):
     def forward(self, a, b):
+        if _same_shape_on_threads(a, b):
+            return map_on_threads(B.array_module(a).add, a, b)
         return a + b
 
     def backward(self, g):
@@ -48,6 +58,8 @@ class Add(Function):
 
 class Sub(Function):
     def forward(self, a, b):
+        if _same_shape_on_threads(a, b):
+            return map_on_threads(B.array_module(a).subtract, a, b)
         return a - b
 
     def backward(self, g):
@@ -59,6 +71,8 @@ class Sub(Function):
 
 class Mul(Function):
     def forward(self, a, b):
+        if _same_shape_on_threads(a, b):
+            return map_on_threads(B.array_module(a).multiply, a, b)
         return a * b
 
     def backward(self, g):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from .. import backend as B
 from .._validate import betas_problem
+from ..ops._util import elementwise_on_threads
 from .optimizer import Optimizer
 
 
@@ -58,19 +59,29 @@ class Adam(Optimizer):
                 state["max_exp_avg_sq"] = xp.zeros_like(p)
         state["step"] += 1
         t = state["step"]
-        if wd != 0:
-            g = g + wd * p
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        lerp_(m, g, 1.0 - beta1)
-        v *= beta2
-        v += (1.0 - beta2) * g * g
         step_size = lr / (1.0 - beta1 ** t)
         bias_correction2_sqrt = (1.0 - beta2 ** t) ** 0.5
         if group["amsgrad"]:
-            vmax = state.setdefault("max_exp_avg_sq", B.array_module(p).zeros_like(p))
-            B.array_module(p).maximum(vmax, v, out=vmax)
-            v = vmax
-        denom = B.array_module(p).sqrt(v)
-        denom /= bias_correction2_sqrt
-        denom += eps
-        p -= step_size * m / denom
+            state.setdefault("max_exp_avg_sq", B.array_module(p).zeros_like(p))
+
+        def update(p, g, m, v, *vmax):
+            xp = B.array_module(p)
+            if wd != 0:
+                g = g + wd * p
+            lerp_(m, g, 1.0 - beta1)
+            v *= beta2
+            v += (1.0 - beta2) * g * g
+            if vmax:
+                xp.maximum(vmax[0], v, out=vmax[0])
+                v = vmax[0]
+            denom = xp.sqrt(v)
+            denom /= bias_correction2_sqrt
+            denom += eps
+            p -= step_size * m / denom
+
+        # Elementwise in p, g and the state, so a large parameter's update runs on slices
+        # on the host threads with the one-thread update's bits (ops/_util).
+        arrays = [p, g, state["exp_avg"], state["exp_avg_sq"]]
+        if group["amsgrad"]:
+            arrays.append(state["max_exp_avg_sq"])
+        elementwise_on_threads(update, *arrays)
