@@ -115,6 +115,35 @@ def test_python_dash_m_entry_point():
     assert proc.stderr.strip().startswith("tinygan: error:") and "--k" in proc.stderr
 
 
+def test_demo_on_two_processes_gives_the_one_process_numbers(capsys, tmp_path, monkeypatch):
+    """`tinygan demo --workers 2` trains the runs side by side in spawned processes, one
+    thread each: the same metrics, bit for bit, as one run after another."""
+    monkeypatch.setenv("TINYGAN_DATA", str(tmp_path / "nowhere"))
+    import tinygan.demo as demo
+    monkeypatch.setattr(demo, "find_mnist", lambda: None)  # the workers never look
+    runs = {}
+    for workers in (1, 2):
+        out = tmp_path / f"demo{workers}"
+        assert main(["demo", "--out", str(out), "--quick", "--workers", str(workers)]) == 0
+        with open(out / "summary.json") as f:
+            summary = json.load(f)
+        assert summary["workers"] == workers
+        runs[workers] = {n: r["metrics"] for n, r in summary["runs"]["ring8"].items()}
+    assert "2 at a time" in capsys.readouterr().out
+    assert runs[1] == runs[2] and set(runs[1]) == set(demo.DEMO_RUNS)
+
+
+def test_run_errors_survive_the_trip_from_a_worker_process():
+    import pickle
+
+    from tinygan.gan.run import RunInterrupted, TrainingDiverged
+    for exc in (TrainingDiverged("loss_d is nan at step 7", 7, "/r/checkpoint.npz"),
+                RunInterrupted("SIGINT: stopped after step 3", 3, 2)):
+        back = pickle.loads(pickle.dumps(exc))
+        assert type(back) is type(exc) and str(back) == str(exc)
+        assert back.step == exc.step and back.__reduce__()[1] == exc.__reduce__()[1]
+
+
 def test_demo_quick(capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("TINYGAN_DATA", str(tmp_path / "nowhere"))  # no digits: toy runs only
     monkeypatch.chdir(tmp_path)

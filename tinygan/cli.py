@@ -2,7 +2,7 @@
 
     tinygan train MODEL [options]     MODEL: gan, dcgan, wgan, wgan-gp
     tinygan sample CHECKPOINT -n N --out FILE(.png|.npy)
-    tinygan demo [--out DIR] [--quick]
+    tinygan demo [--out DIR] [--quick] [--workers N]
 
 Each model has its own ``--help`` (``tinygan train wgan --help``) showing that
 paper's defaults.  Bad options print one line, ``tinygan: error: ...``, and
@@ -238,6 +238,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="train the GAN family on built-in data (a few minutes)")
     demo.add_argument("--out", default="tinygan-demo", help="output folder (default: tinygan-demo)")
     demo.add_argument("--quick", action="store_true", help="a much shorter smoke run")
+    demo.add_argument("--workers", type=_positive_int, default=None,
+                      help="runs trained at a time, one process and one thread each "
+                           "(default: the idle cores; 1 with --quick); the results do not "
+                           "depend on it")
     return parser
 
 
@@ -284,7 +288,7 @@ def _cmd_sample(args) -> int:
 
 def _cmd_demo(args) -> int:
     from .demo import run_demo
-    run_demo(args.out, quick=args.quick)
+    run_demo(args.out, quick=args.quick, workers=args.workers)
     return 0
 
 

@@ -15,6 +15,13 @@ demo adds one comparison figure per data set (samples over the true modes, the m
 in each panel's title) and ``summary.md`` / ``summary.json``, which state each run's
 budget beside the default's.  grid25, whose runs need their whole default budgets, is
 measured in benchmarks/QUALITY.md instead.
+
+The runs are independent, so on a machine with idle cores they train side by side, one
+process and one thread each (``--workers N``; default: the idle cores): on 2 cores the
+demo then takes about half the time of one run after another, where a second thread per
+run gains little on these small MLPs (workload (a) of benchmarks/bench_steps.py: 0.84×
+the one-thread time).  One thread per run also makes the numbers independent of the
+machine's load and of the worker count (tests/test_cli.py).
 """
 from __future__ import annotations
 
@@ -112,74 +119,178 @@ def _fmt(v, spec=".1f"):
     return "–" if v is None else format(v, spec)
 
 
-def run_demo(out_dir: str = "tinygan-demo", quick: bool = False, log=print) -> dict:
-    """Train the family, write figures and a summary under ``out_dir``; return the summary.
-
-    ``quick=True`` runs a few steps of each (a smoke test, seconds not minutes).
-    """
+def _demo_tasks(out_dir, quick, mnist):
+    """[(data, name, model, train options, the default's steps)], in the order of the
+    summary: every toy run, then DCGAN on digits when ``mnist`` names its folder."""
     from .gan.config import INSTANCE_NOISE_TOY, make_config
-    from .gan.run import json_safe, prepare_out_dir
-    from .gan.train import train
-    prepare_out_dir(out_dir)
-    results, figures = {}, {}
-    started, cpu0 = time.perf_counter(), time.process_time()
+    tasks = []
     for data in TOY_SETS:
-        results[data] = {}
         for name, (model, extra) in DEMO_RUNS.items():
             opts = {k: (INSTANCE_NOISE_TOY if v is None else v) for k, v in extra.items()}
-            default_steps = make_config(model, data=data, **opts).steps
+            default = make_config(model, data=data, **opts).steps
             steps = 5 if quick else DEMO_STEPS[(name, data)]
-            out = os.path.join(out_dir, f"{data}-{name}")
-            cfg = make_config(model, data=data, steps=steps, out=out, sample_every=0,
-                              checkpoint_every=steps, n_samples=500 if quick else 2500,
-                              progress=not quick and None, **opts)
+            opts.update(data=data, steps=steps, sample_every=0, checkpoint_every=steps,
+                        n_samples=500 if quick else 2500)
             if model == "wgan" and quick:
-                cfg.critic_warmup = False
-            _clear(out)
-            log(f"[demo] training {name} on {data} for {steps} steps (default {default_steps})")
-            summary = train(cfg)
-            summary["default_steps"] = default_steps
-            results[data][name] = summary
-            m = summary["metrics"]
-            log(f"[demo]   {name}: {m['modes']}/{m['n_modes']} modes (strict "
+                opts["critic_warmup"] = False
+            tasks.append((data, name, model, opts, default))
+    if mnist is not None:
+        opts = dict(_DCGAN, data_dir=mnist, steps=2 if quick else _DCGAN_STEPS)
+        if quick:
+            opts.update(ngf=4, ndf=4, batch_size=16, n_samples=16)
+        default = make_config("dcgan", data="mnist", data_dir=mnist).steps
+        tasks.append(("mnist", "dcgan", "dcgan", opts, default))
+    return tasks
+
+
+def _train_task(out_dir, task, progress):
+    """Train one demo run (in this process or a pool worker); its summary."""
+    from .gan.config import make_config
+    from .gan.train import train
+    if _STOP and _STOP[0].is_set():
+        return None
+    data, name, model, opts, default = task
+    out = os.path.join(out_dir, f"{data}-{name}")
+    # One thread per run, whatever the load: the demo's numbers then depend on the seed
+    # only, never on how busy the machine was or on how many runs share it.
+    cfg = make_config(model, out=out, threads=1, progress=progress, **opts)
+    _clear(out)
+    summary = train(cfg)
+    summary["default_steps"] = default
+    return summary
+
+
+_STOP = []  # in a pool worker: the demo's "stop" event (set on Ctrl-C)
+
+
+def _init_worker(stop):
+    """A pool worker: Ctrl-C and SIGTERM are handled inside train() (checkpoint, then
+    stop); between runs they must not kill the worker with a traceback, and once the
+    demo was interrupted the worker starts no further run."""
+    import signal
+    _STOP.append(stop)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
+
+
+def _train_all(out_dir, tasks, workers, log, progress):
+    """{(data, name): summary}: the runs one after another (``progress``: train()'s
+    progress option), or on ``workers`` processes (no progress bars)."""
+    def report(task, summary):
+        data, name = task[0], task[1]
+        m = summary["metrics"]
+        if data == "mnist":
+            log(f"[demo]   {name}: classifier Fréchet distance {_fmt(m.get('frechet'))}, "
+                f"{m.get('classes_covered', '?')}/10 classes, {summary['cpu_s']:.1f} CPU-s")
+        else:
+            log(f"[demo]   {name} on {data}: {m['modes']}/{m['n_modes']} modes (strict "
                 f"{m['modes_strict']}), {100 * m['high_quality']:.1f}% high quality, "
                 f"{summary['cpu_s']:.1f} CPU-s")
+
+    done = {}
+    if workers <= 1:
+        for task in tasks:
+            log(f"[demo] training {task[1]} on {task[0]} for {task[3]['steps']} steps "
+                f"(default {task[4]})")
+            done[task[:2]] = summary = _train_task(out_dir, task, progress)
+            report(task, summary)
+        return done
+    import multiprocessing
+    import signal
+    from concurrent.futures import ProcessPoolExecutor, as_completed, wait
+    log(f"[demo] training {len(tasks)} runs, {workers} at a time (one process and one thread "
+        f"each): " + ", ".join(f"{t[1]} on {t[0]} {t[3]['steps']} steps (default {t[4]})"
+                               for t in tasks))
+    # Longest first (DCGAN, then the critics' five steps per G step), so the processes
+    # finish close together.
+    order = sorted(tasks, key=lambda t: -(t[3]["steps"] * (20 if t[0] == "mnist" else 1)
+                                          * (3 if t[2] in ("wgan", "wgan-gp") else 1)))
+    context = multiprocessing.get_context("spawn")
+    stop = context.Event()
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                               initializer=_init_worker, initargs=(stop,))
+    try:
+        futures = {pool.submit(_train_task, out_dir, t, False): t for t in order}
+        for fut in as_completed(futures):
+            task = futures[fut]
+            done[task[:2]] = fut.result()
+            report(task, done[task[:2]])
+    except BaseException:
+        # Ctrl-C: no run starts any more, and each running one is told to stop (SIGTERM:
+        # train() writes its checkpoint after the current iteration, as for Ctrl-C, which
+        # the terminal may have sent it already; a second SIGINT would stop it at once).
+        stop.set()
+        for fut in futures:
+            fut.cancel()
+        # A worker still building its run ignores the signal (it comes before train()
+        # installs its handler), so it is repeated until every started run has stopped.
+        while not all(fut.done() for fut in futures):
+            for child in multiprocessing.active_children():
+                os.kill(child.pid, signal.SIGTERM)
+            wait(futures, timeout=0.5)
+        pool.shutdown(wait=True)
+        for fut, task in futures.items():
+            if not fut.cancelled() and fut.exception() is not None:
+                log(f"[demo]   {task[1]} on {task[0]}: {fut.exception()}")
+        raise
+    pool.shutdown(wait=True)
+    return done
+
+
+def _children_cpu_s():
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not POSIX
+        return 0.0
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def run_demo(out_dir: str = "tinygan-demo", quick: bool = False, log=print,
+             workers: int | None = None) -> dict:
+    """Train the family, write figures and a summary under ``out_dir``; return the summary.
+
+    ``quick=True`` runs a few steps of each (a smoke test, seconds not minutes).  The runs
+    are independent, so they train side by side on ``workers`` processes (default: the
+    idle cores, ``tinygan.gan.train.idle_cores``; quick runs one after another), one
+    thread each; the results are the same bits either way.
+    """
+    from .gan.run import json_safe, prepare_out_dir
+    from .gan.train import idle_cores
+    prepare_out_dir(out_dir)
+    started, cpu0 = time.perf_counter(), time.process_time() + _children_cpu_s()
+    mnist = find_mnist()
+    tasks = _demo_tasks(out_dir, quick, mnist)
+    if workers is None:
+        workers = 1 if quick else idle_cores()
+    workers = max(1, min(int(workers), len(tasks)))
+    done = _train_all(out_dir, tasks, workers, log, progress=False if quick else None)
+    results, figures = {}, {}
+    for data, name, *_ in tasks:
+        results.setdefault(data, {})[name] = done[(data, name)]
+    for data in TOY_SETS:
         figures[data] = _comparison_figure(results[data], data,
                                            os.path.join(out_dir, f"{data}_comparison.png"))
-    mnist = find_mnist()
     floor = None
     if mnist is not None:
         from .gan.outputs import real_digit_floor
-        out = os.path.join(out_dir, "mnist-dcgan")
-        steps = 2 if quick else _DCGAN_STEPS
-        opts = dict(_DCGAN, data_dir=mnist, progress=not quick and None)
-        if quick:
-            opts.update(ngf=4, ndf=4, batch_size=16, n_samples=16)
-        default_steps = make_config("dcgan", data="mnist", data_dir=mnist).steps
-        cfg = make_config("dcgan", steps=steps, out=out, **opts)  # no schedule to compress
-        _clear(out)
-        log(f"[demo] training dcgan on MNIST digits from {mnist} for {steps} steps "
-            f"(default {default_steps})")
-        summary = train(cfg)
-        summary["default_steps"] = default_steps
         floor = real_digit_floor("mnist", mnist).get("frechet")
-        results["mnist"] = {"dcgan": summary}
-        figures["mnist"] = _digit_figure(summary, floor, os.path.join(out_dir,
-                                                                      "mnist_comparison.png"))
-        m = summary["metrics"]
-        log(f"[demo]   dcgan: classifier Fréchet distance {_fmt(m.get('frechet'))} (real vs "
-            f"real {_fmt(floor)}), {m.get('classes_covered', '?')}/10 classes")
+        figures["mnist"] = _digit_figure(results["mnist"]["dcgan"], floor,
+                                         os.path.join(out_dir, "mnist_comparison.png"))
+        log(f"[demo] digits: real vs real Fréchet distance {_fmt(floor)} (the floor)")
     else:
         log("[demo] no MNIST files found (set TINYGAN_DATA); skipping DCGAN on digits")
     total = {"wall_s": round(time.perf_counter() - started, 1),
-             "cpu_s": round(time.process_time() - cpu0, 1)}
+             "cpu_s": round(time.process_time() + _children_cpu_s() - cpu0, 1),
+             "workers": workers}
     summary = json_safe({**total, "figures": figures, "digit_floor": floor, "runs": results})
     with open(os.path.join(out_dir, "summary.json"), "w") as f:
         json.dump(summary, f, indent=2, default=str, allow_nan=False)
     with open(os.path.join(out_dir, "summary.md"), "w") as f:
         f.write(_markdown(results, total, floor))
-    log(f"[demo] done in {total['wall_s']} s ({total['cpu_s']} CPU-s). Summary: "
-        f"{os.path.join(out_dir, 'summary.md')}; figures: {', '.join(figures.values())}")
+    log(f"[demo] done in {total['wall_s']} s ({total['cpu_s']} CPU-s, {workers} process(es)). "
+        f"Summary: {os.path.join(out_dir, 'summary.md')}; figures: "
+        f"{', '.join(figures.values())}")
     return summary
 
 
@@ -214,7 +325,8 @@ def _markdown(results, total, floor):
                   "| run | steps (default) | Fréchet | classes | CPU-s |", "|---|---|---|---|---|",
                   f"| dcgan | {r['steps']} ({r['default_steps']}) | {_fmt(m.get('frechet'))} | "
                   f"{m.get('classes_covered')}/10 | {r['cpu_s']:.1f} |"]
-    lines += ["", f"Total: {total['wall_s']} s wall, {total['cpu_s']} s CPU.", ""]
+    lines += ["", f"Total: {total['wall_s']} s wall, {total['cpu_s']} s CPU, "
+              f"{total['workers']} run(s) at a time, one thread each.", ""]
     return "\n".join(lines)
 
 

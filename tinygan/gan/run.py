@@ -59,6 +59,9 @@ class TrainingDiverged(RuntimeError):
         super().__init__(message)
         self.step, self.checkpoint = step, checkpoint
 
+    def __reduce__(self):  # picklable, so a run in a worker process can report it
+        return type(self), (str(self), self.step, self.checkpoint)
+
 
 class RunInterrupted(KeyboardInterrupt):
     """SIGINT/SIGTERM stopped the run after a checkpoint of step ``step`` was written."""
@@ -66,6 +69,9 @@ class RunInterrupted(KeyboardInterrupt):
     def __init__(self, message, step, signum):
         super().__init__(message)
         self.step, self.signum = step, signum
+
+    def __reduce__(self):
+        return type(self), (str(self), self.step, self.signum)
 
 
 # ---------------------------------------------------------------- the run folder and its lock

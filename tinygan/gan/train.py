@@ -48,6 +48,12 @@ def choose_threads(cfg: TrainConfig) -> int:
     """
     if cfg.backend != "numpy":
         return 1
+    return idle_cores()
+
+
+def idle_cores() -> int:
+    """The cores this process may use minus the 1-minute load average, rounded; at least 1
+    (the rule of :func:`choose_threads`; ``tinygan demo`` sizes its process pool by it)."""
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
