@@ -6,7 +6,8 @@ Keys (defaults below in ``a``): model (gan, wgan, wgan-gp), data, steps, batch, 
 gact/dact (G's / D's activation), opt (adam, rmsprop, sgd), lr_g, lr_d, b1, b2, decay
 (1: the rates decay linearly to 0), ema (β of the moving average of G, 0: off), k,
 n_critic, clip, gp (λ), noise (instance-noise σ0), seed, evals (points of the learning
-curve), zdim, warmup (WGAN's 100-critic-step rule).  ``raw`` scores G, ``ema_m`` its
+curve), zdim, warmup (WGAN's 100-critic-step rule), clipb (WGAN: 0 clips the weight matrices only,
+not the biases).  ``raw`` scores G, ``ema_m`` its
 moving average; ``curve`` rows are (step, CPU s, strict, HQ of the EMA, strict, HQ of G).
 """
 import sys, json, time, os
@@ -25,11 +26,18 @@ from tinygan.metrics import mode_metrics
 a = dict(model="gan", data="ring8", steps=2000, batch=256, hidden="512,512,512", gact="relu",
          dact="relu", opt="adam", lr_g=1e-3, lr_d=1e-3, b1=0.5, b2=0.999, decay=1, ema=0.999,
          k=1, n_critic=5, clip=0.01, gp=0.1, noise=0.0, seed=0, evals=0, zdim=2, warmup=1,
-         cpu_limit=0)
+         cpu_limit=0, clipb=1)
 for kv in sys.argv[1:]:
     key, v = kv.split("=", 1)
     a[key] = type(a[key])(v) if not isinstance(a[key], str) else v
 B.set_num_threads(1)
+if not a["clipb"]:
+    import tinygan.gan.steps as _steps
+    def _clip_matrices(module, c):
+        for p in module.parameters():
+            if p.data.ndim > 1:
+                p.data = np.clip(p.data, -c, c)
+    _steps.clip_weights = _clip_matrices
 B.manual_seed(a["seed"])
 ds = get_dataset(a["data"])
 hidden = tuple(int(h) for h in a["hidden"].split(","))

@@ -10,7 +10,7 @@ from .elementwise import neg
 # The large activations (DCGAN's hidden layers) run on the host threads when the
 # split pays (ops/_util.split_pays); when no graph is recorded (no double backprop) the
 # backward is one fused pass, g·[x > 0], instead of building the mask and multiplying.
-# Elementwise, so the bits are the one-thread pass's (test_activation_threads.py).
+# Elementwise, so the bits are the one-thread pass's (tests/test_elementwise_threads.py).
 
 
 def _relu_into(x, out):
@@ -43,17 +43,16 @@ class LeakyReLU(Function):
     # the DCGAN discriminator sizes of benchmarks/bench_layers.py).
 
     def forward(self, x):
-        if 0.0 <= self.slope <= 1.0 and split_pays(x):
-            return map_on_threads(self._forward_into, x)
         xp = B.array_module(x)
-        y = x * self.slope  # Python float: stays in x's dtype (NEP 50)
         if 0.0 <= self.slope <= 1.0:
-            return xp.maximum(x, y, out=y)
-        return xp.where(x > 0, x, y)
+            if split_pays(x):
+                return map_on_threads(self._forward_into, x)
+            return self._forward_into(x, xp.empty_like(x))
+        return xp.where(x > 0, x, x * self.slope)
 
     def _forward_into(self, x, out):
         xp = B.array_module(x)
-        xp.multiply(x, self.slope, out=out)
+        xp.multiply(x, self.slope, out=out)  # Python float: stays in x's dtype (NEP 50)
         return xp.maximum(x, out, out=out)
 
     def _slope_mask(self, x):
