@@ -9,7 +9,7 @@ import tinygan
 import tinygan.backend as B
 import tinygan.ops._util as ops_util
 from tinygan import nn
-from tinygan.optim import Adam
+from tinygan.optim import Adam, RMSprop
 from tinygan.testing import gradcheck, gradgradcheck
 
 # DCGAN-28's discriminator activation at batch 64: 8 slices on 2 threads by default.
@@ -100,15 +100,20 @@ def test_activation_gradients_on_threads(name, threads, float64, monkeypatch):
         assert gradgradcheck(ACTIVATIONS[name], [x])
 
 
-@pytest.mark.parametrize("options", [{}, {"weight_decay": 0.01}, {"amsgrad": True}],
-                         ids=["plain", "weight_decay", "amsgrad"])
-def test_threaded_adam_has_the_one_thread_bits(options, split_count):
-    """Three Adam steps on a 1.6M-element parameter (DCGAN-28 generator size) and a small
+@pytest.mark.parametrize("make", [
+    lambda ps: Adam(ps, lr=1e-3, betas=(0.5, 0.999)),
+    lambda ps: Adam(ps, lr=1e-3, weight_decay=0.01),
+    lambda ps: Adam(ps, lr=1e-3, amsgrad=True),
+    lambda ps: RMSprop(ps, lr=5e-4),
+    lambda ps: RMSprop(ps, lr=5e-4, weight_decay=0.01, momentum=0.5, centered=True),
+], ids=["adam", "adam weight_decay", "adam amsgrad", "rmsprop", "rmsprop centered momentum"])
+def test_threaded_optimiser_has_the_one_thread_bits(make, split_count):
+    """Three steps on a 1.6M-element parameter (DCGAN-28 generator size) and a small
     bias: the same bits on one and on two threads."""
     def run(threads):
         w = nn.Parameter(_t(_data((256, 100, 8, 8))).data)
         b = nn.Parameter(_t(_data((7,))).data)
-        opt = Adam([w, b], lr=1e-3, betas=(0.5, 0.999), **options)
+        opt = make([w, b])
         with B.num_threads(threads):
             for step in range(3):
                 w.grad = _t(_data(w.shape, seed=10 + step))

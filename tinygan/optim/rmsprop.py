@@ -15,6 +15,7 @@ RMSprop, lr 5e-5.
 from __future__ import annotations
 
 from .. import backend as B
+from ..ops._util import elementwise_on_threads
 from .adam import lerp_
 from .optimizer import Optimizer
 
@@ -42,22 +43,38 @@ class RMSprop(Optimizer):
             if group["centered"]:
                 state["grad_avg"] = xp.zeros_like(p)
         state["step"] += 1
-        if wd != 0:
-            g = g + wd * p
-        s = state["square_avg"]
-        s *= alpha
-        s += (1.0 - alpha) * g * g
         if group["centered"]:
-            gbar = state.setdefault("grad_avg", xp.zeros_like(p))
-            lerp_(gbar, g, 1.0 - alpha)
-            avg = xp.sqrt(s - gbar * gbar)
-        else:
-            avg = xp.sqrt(s)
-        avg += eps
+            state.setdefault("grad_avg", xp.zeros_like(p))
         if mu > 0:
-            buf = state.setdefault("momentum_buffer", xp.zeros_like(p))
-            buf *= mu
-            buf += g / avg
-            p -= lr * buf
-        else:
-            p -= lr * g / avg
+            state.setdefault("momentum_buffer", xp.zeros_like(p))
+
+        def update(p, g, s, *extra):
+            xp = B.array_module(p)
+            extra = list(extra)
+            if wd != 0:
+                g = g + wd * p
+            s *= alpha
+            s += (1.0 - alpha) * g * g
+            if group["centered"]:
+                gbar = extra.pop(0)
+                lerp_(gbar, g, 1.0 - alpha)
+                avg = xp.sqrt(s - gbar * gbar)
+            else:
+                avg = xp.sqrt(s)
+            avg += eps
+            if mu > 0:
+                buf = extra.pop(0)
+                buf *= mu
+                buf += g / avg
+                p -= lr * buf
+            else:
+                p -= lr * g / avg
+
+        # Elementwise, so a large parameter's update runs on slices on the host threads
+        # with the one-thread update's bits (ops/_util.elementwise_on_threads).
+        arrays = [p, g, state["square_avg"]]
+        if group["centered"]:
+            arrays.append(state["grad_avg"])
+        if mu > 0:
+            arrays.append(state["momentum_buffer"])
+        elementwise_on_threads(update, *arrays)
