@@ -24,7 +24,7 @@ __all__ = [
     "get_rng_state", "set_rng_state", "as_strided", "scatter_add", "is_array",
     "BackendError", "tune_host_allocator", "set_num_threads", "register_backend",
     "available_backends", "seed_stream", "num_threads", "array_namespace",
-    "host_threads", "parallel_for",
+    "host_threads", "parallel_for", "pause_pool", "pool_paused",
 ]
 
 
@@ -459,6 +459,23 @@ def _executor(workers: int):
     return _POOL["executor"]
 
 
+_POOL_PAUSED = [False]
+
+
+def pause_pool(paused: bool = True) -> None:
+    """With the pool paused, :func:`parallel_for` runs every index on the calling thread,
+    in index order, and the pool's threads sleep.  The slicing stays what
+    :func:`host_threads` makes it, so every result keeps its bits: pausing changes who
+    computes, never what.  For a machine whose other cores are busy, where waiting for a
+    descheduled pool thread makes a step slower than one thread
+    (tinygan.gan.pool_tuner.PoolTuner pauses the pool while that is so)."""
+    _POOL_PAUSED[0] = bool(paused)
+
+
+def pool_paused() -> bool:
+    return _POOL_PAUSED[0]
+
+
 def parallel_for(body, count: int, workers: int = None) -> None:
     """Call ``body(k)`` for k = 0 … count − 1 on ``workers`` threads (default
     :func:`host_threads`); return when all are done.
@@ -474,7 +491,7 @@ def parallel_for(body, count: int, workers: int = None) -> None:
     """
     count = int(count)
     workers = min(count, host_threads() if workers is None else int(workers))
-    if workers <= 1:
+    if workers <= 1 or _POOL_PAUSED[0]:
         for k in range(count):
             body(k)
         return

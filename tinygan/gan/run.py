@@ -42,6 +42,7 @@ from .checkpoint import (CHECKPOINT, array_state, nonfinite_entries, run_state,
                          save_checkpoint)
 from .config import ConfigError, TrainConfig
 from .outputs import METRICS, sample_metrics, write_outputs
+from .pool_tuner import PoolTuner
 from .sample import generate
 
 __all__ = ["Run", "TrainingDiverged", "RunInterrupted", "RunLock", "read_metrics",
@@ -279,24 +280,32 @@ class Run:
             self._log_clock = (time.perf_counter(), self.step, self.real.seen)
             wall0 = time.perf_counter()
             cpu0 = self._cpu0 = time.process_time()
+            # the pool's threads work only while they make iterations faster (a busy
+            # machine); the same bits either way
+            tuner = PoolTuner()
             try:
                 while True:
                     # this iteration's device draws come from (seed, step) alone: exact
                     # resume on every backend (see tinygan.backend.seed_stream)
                     B.seed_stream(self.cfg.seed, self.step)
+                    tuner.before()
+                    started = time.perf_counter()
                     record = next(records, None)
                     if record is None:
                         break
+                    tuner.after(time.perf_counter() - started)
                     self.step += 1
                     self._after_step(record)
                     if self._signal.get("signum"):
                         self._interrupted(self._signal["signum"])
             finally:
+                tuner.close()
                 self._bar = None
                 if hasattr(records, "close"):
                     records.close()
         # this process's training time (a resumed run counts from its resume)
-        times = {"wall_s": time.perf_counter() - wall0, "cpu_s": time.process_time() - cpu0}
+        times = {"wall_s": time.perf_counter() - wall0, "cpu_s": time.process_time() - cpu0,
+                 "threads": B.host_threads(), "pool_paused_fraction": tuner.paused_fraction}
         samples = generate(self.sampler, self.cfg.n_samples, self.cfg.seed)
         np.save(self.path(SAMPLES), samples)
         summary = write_outputs(self.cfg, self.out_dir, self.step, self.D, samples, tag="",

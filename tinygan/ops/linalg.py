@@ -8,10 +8,13 @@ from .shape import sum_to, swapaxes
 
 
 # A 2-D product of at least this many multiply-adds is split across the host
-# threads (backend.parallel_for); below it the hand-off (~0.07 ms for two threads,
-# measured) costs more than half the product saves.  The MLP GANs' 256×512×512
-# products (67M) split; a Linear(6272 → 1) on 64 rows (0.4M) does not.
-THREAD_MIN_MACS = 1 << 23
+# threads (backend.parallel_for); below it the hand-off and the thinner blocks (a
+# 128-row GEMM runs ~10 % slower per multiply-add than a 256-row one) cost more than
+# the second thread saves.  Measured on the 2-core Xeon (1 thread / 2 threads):
+# 256×256×256 (16.8M) 311 / 328 µs, 256×512×512 (67M) 1321 / 1067 µs, 64×1024×784
+# (51M) 1357 / 969 µs; so the 3 × 256 toy recipes' products stay whole (their run was
+# 1.17× slower at 2 threads with 2^23) and the 3 × 512 ones split.
+THREAD_MIN_MACS = 1 << 25
 
 
 def matmul_array(a, b):
