@@ -43,8 +43,11 @@ def choose_threads(cfg: TrainConfig) -> int:
     107.1 ms, 142.1 → 305.3 ms), because the BLAS thread that has no core
     spin-waits.  Since the host pool replaced the BLAS's threads, the loss under load
     is 2–19 % (MLP 69.4 → 78.8 ms, DCGAN-28 288.2 → 342.4 ms; benchmarks/README.md,
-    "tinygan's own thread pool"), still a loss, so the rule stands.  Only the CPU
-    backend is affected.
+    "tinygan's own thread pool"), still a loss, so the rule stands.  Load that comes
+    after the start is the run's PoolTuner's (tinygan.gan.pool_tuner): it pauses the
+    pool while one thread is faster, without changing the split or a bit (DCGAN on
+    digits with one core busy: 2 threads 1.04× the 1-thread time, against 1.27× without
+    it; benchmarks/bench_load.py).  Only the CPU backend is affected.
     """
     if cfg.backend != "numpy":
         return 1
