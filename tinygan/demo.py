@@ -119,7 +119,7 @@ def _fmt(v, spec=".1f"):
     return "–" if v is None else format(v, spec)
 
 
-def _demo_tasks(out_dir, quick, mnist):
+def _demo_tasks(quick, mnist):
     """[(data, name, model, train options, the default's steps)], in the order of the
     summary: every toy run, then DCGAN on digits when ``mnist`` names its folder."""
     from .gan.config import INSTANCE_NOISE_TOY, make_config
@@ -260,7 +260,7 @@ def run_demo(out_dir: str = "tinygan-demo", quick: bool = False, log=print,
     prepare_out_dir(out_dir)
     started, cpu0 = time.perf_counter(), time.process_time() + _children_cpu_s()
     mnist = find_mnist()
-    tasks = _demo_tasks(out_dir, quick, mnist)
+    tasks = _demo_tasks(quick, mnist)
     if workers is None:
         workers = 1 if quick else idle_cores()
     workers = max(1, min(int(workers), len(tasks)))
