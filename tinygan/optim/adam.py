@@ -50,22 +50,21 @@ class Adam(Optimizer):
     def _update(self, p, g, state, group):
         lr, eps, wd = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
         beta1, beta2 = (float(b) for b in group["betas"])
+        xp = B.array_module(p)
         if not state:
-            xp = B.array_module(p)
             state["step"] = 0
             state["exp_avg"] = xp.zeros_like(p)
             state["exp_avg_sq"] = xp.zeros_like(p)
-            if group["amsgrad"]:
-                state["max_exp_avg_sq"] = xp.zeros_like(p)
+        # created when first needed (also when amsgrad is switched on mid-run), and only
+        # then: no zeros allocated on the other steps
+        if group["amsgrad"] and "max_exp_avg_sq" not in state:
+            state["max_exp_avg_sq"] = xp.zeros_like(p)
         state["step"] += 1
         t = state["step"]
         step_size = lr / (1.0 - beta1 ** t)
         bias_correction2_sqrt = (1.0 - beta2 ** t) ** 0.5
-        if group["amsgrad"]:
-            state.setdefault("max_exp_avg_sq", B.array_module(p).zeros_like(p))
 
         def update(p, g, m, v, *vmax):
-            xp = B.array_module(p)
             if wd != 0:
                 g = g + wd * p
             lerp_(m, g, 1.0 - beta1)

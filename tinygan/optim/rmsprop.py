@@ -38,18 +38,15 @@ class RMSprop(Optimizer):
         if not state:
             state["step"] = 0
             state["square_avg"] = xp.zeros_like(p)
-            if mu > 0:
-                state["momentum_buffer"] = xp.zeros_like(p)
-            if group["centered"]:
-                state["grad_avg"] = xp.zeros_like(p)
+        # created when first needed (also when momentum or centering is switched on
+        # mid-run), and only then: no zeros allocated on the other steps
+        if mu > 0 and "momentum_buffer" not in state:
+            state["momentum_buffer"] = xp.zeros_like(p)
+        if group["centered"] and "grad_avg" not in state:
+            state["grad_avg"] = xp.zeros_like(p)
         state["step"] += 1
-        if group["centered"]:
-            state.setdefault("grad_avg", xp.zeros_like(p))
-        if mu > 0:
-            state.setdefault("momentum_buffer", xp.zeros_like(p))
 
         def update(p, g, s, *extra):
-            xp = B.array_module(p)
             extra = list(extra)
             if wd != 0:
                 g = g + wd * p
