@@ -7,7 +7,8 @@ gact/dact (G's / D's activation), opt (adam, rmsprop, sgd), lr_g, lr_d, b1, b2, 
 (1: the rates decay linearly to 0), ema (β of the moving average of G, 0: off), k,
 n_critic, clip, gp (λ), noise (instance-noise σ0), seed, evals (points of the learning
 curve), zdim, warmup (WGAN's 100-critic-step rule), clipb (WGAN: 0 clips the weight matrices only,
-not the biases).  ``raw`` scores G, ``ema_m`` its
+not the biases), stop (end after this many steps, the schedules still spanning ``steps``:
+a screen of the early phase, where the plain GAN's modes are won or lost).  ``raw`` scores G, ``ema_m`` its
 moving average; ``curve`` rows are (step, CPU s, strict, HQ of the EMA, strict, HQ of G).
 """
 import sys, json, time, os
@@ -26,7 +27,7 @@ from tinygan.metrics import mode_metrics
 a = dict(model="gan", data="ring8", steps=2000, batch=256, hidden="512,512,512", gact="relu",
          dact="relu", opt="adam", lr_g=1e-3, lr_d=1e-3, b1=0.5, b2=0.999, decay=1, ema=0.999,
          k=1, n_critic=5, clip=0.01, gp=0.1, noise=0.0, seed=0, evals=0, zdim=2, warmup=1,
-         cpu_limit=0, clipb=1)
+         cpu_limit=0, clipb=1, stop=0)
 for kv in sys.argv[1:]:
     key, v = kv.split("=", 1)
     a[key] = type(a[key])(v) if not isinstance(a[key], str) else v
@@ -79,6 +80,8 @@ for step, rec in enumerate(loop):
         r = evaluate(Ge if beta > 0 else G); r2 = evaluate(G); curve.append((step + 1, round(c, 1), r["modes_strict"], round(r["high_quality"], 3), r2["modes_strict"], round(r2["high_quality"], 3)))
         t0 += time.process_time() - t0 - c
     if a["cpu_limit"] and time.process_time() - t0 > a["cpu_limit"]:
+        break
+    if a["stop"] and step + 1 >= a["stop"]:  # a screen: the schedule still spans all steps
         break
 cpu = time.process_time() - t0
 out = dict(a, cpu=round(cpu, 1), wall=round(time.time() - w0, 1), done=step + 1)

@@ -201,11 +201,13 @@ def main(argv=None) -> int:
     p.add_argument("--data", default="ring8", choices=("ring8", "grid25", "mnist"))
     p.add_argument("--data-dir", default=None, help="MNIST IDX folder (default: found)")
     p.add_argument("--seeds", type=int, default=3)
+    p.add_argument("--first-seed", type=int, default=0,
+                   help="seeds first-seed … first-seed + seeds − 1 (to run them side by side)")
     p.add_argument("--steps", type=int, default=None, help="default: the recipe's")
     args = p.parse_args(argv)
     if (args.model == "dcgan") != (args.data == "mnist"):
         p.error("--model dcgan goes with --data mnist, and only it")
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         if args.model == "dcgan":
             result = train_torch_dcgan(seed, args.steps, args.data_dir)
         else:

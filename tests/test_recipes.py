@@ -194,6 +194,7 @@ def test_image_defaults_resolve_to_the_image_recipe(data):
     for key, value in IMAGE_RECIPES["dcgan"].items():
         assert getattr(cfg, key) == value, key
     assert (cfg.batch_size, cfg.steps) == (32, 2500)  # 10 epochs of the 8,000-digit subset
+    assert (cfg.lr, cfg.lr_of_d) == (4e-4, 2e-4)      # TTUR: G at twice D's rate
     paper = make_config("dcgan", data=data, recipe="paper")
     assert (paper.batch_size, paper.lr, paper.betas) == (128, 2e-4, (0.5, 0.999))
     assert make_config("wgan", data=data).batch_size == 64  # WGAN: the paper's settings
@@ -250,3 +251,13 @@ def test_bare_instance_noise_flag_and_the_recipe_option_parse():
     cfg = config_from_args(args)
     assert cfg.instance_noise == INSTANCE_NOISE_TOY and cfg.recipe == "paper"
     assert (cfg.lr_d, cfg.lr_decay, cfg.ema) == (4e-4, "linear", 0.99)
+
+
+def test_a_given_lr_sets_both_rates_unless_lr_d_is_given_too():
+    # DCGAN's default recipe has separate rates; --lr alone must still mean "both", as its
+    # help says, and --lr-d keeps its own meaning beside it
+    assert make_config("dcgan", data="mnist", lr=1e-4).lr_of_d == 1e-4
+    both = make_config("dcgan", data="mnist", lr=1e-4, lr_d=3e-4)
+    assert (both.lr, both.lr_of_d) == (1e-4, 3e-4)
+    only_d = make_config("dcgan", data="mnist", lr_d=3e-4)
+    assert (only_d.lr, only_d.lr_of_d) == (4e-4, 3e-4)

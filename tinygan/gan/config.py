@@ -217,9 +217,13 @@ INSTANCE_NOISE_TOY = 0.2  # σ0 of a bare --instance-noise on the toys (see QUAL
 # paper's recipe at half the width (ngf = ndf = 32) for 2,500 steps: each step (5 critic
 # steps with a double backward) costs about a quarter of the full width's, and the FD
 # fell 114 → 46 → 25 at steps 750, 1,500, 2,250 (26 at 3,000), 2,250 steps taking 14.5
-# CPU-minutes beside another run (benchmarks/QUALITY.md, digits).
+# CPU-minutes beside another run (benchmarks/QUALITY.md, digits).  DCGAN's G also learns at
+# twice D's rate, 4e-4 against the paper's 2e-4 (separate rates: TTUR, Heusel et al. 2017):
+# with both at 2e-4 D wins early (D(x) ≈ 0.9 and D(G(z)) ≈ 0.05 at step 1,000), and in the
+# same 2,500 steps the FD fell 38.9 → 27.5 (seed 0; both at 4e-4: 29.5; G 8e-4: 28.4; a
+# slower D alone, 1e-4: 36.0 — benchmarks/QUALITY.md, digits ablation).
 IMAGE_RECIPES = {
-    "dcgan": dict(batch_size=32, steps=2500),
+    "dcgan": dict(batch_size=32, steps=2500, lr=4e-4, lr_d=2e-4),
     "wgan-gp": dict(ngf=32, ndf=32, steps=2500),
 }
 
@@ -282,6 +286,8 @@ def resolve(cfg: TrainConfig) -> TrainConfig:
     if cfg.recipe not in RECIPES:
         raise ConfigError(f"unknown recipe {cfg.recipe!r}; choose one of {', '.join(RECIPES)}")
     defaults = recipe_defaults(cfg.model, cfg.data, cfg.recipe)
+    if cfg.lr is not None:
+        defaults.pop("lr_d", None)  # a given --lr sets D's rate too unless --lr-d is given
     if cfg.epochs is not None:
         defaults.pop("steps")  # steps come from the epochs once the data size is known
     for key, value in defaults.items():
