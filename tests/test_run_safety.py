@@ -412,3 +412,45 @@ def test_thread_rule_takes_the_idle_cores(monkeypatch):
     assert choose_threads(dcgan) == 1   # one core busy with someone else's work
     monkeypatch.setattr(os, "getloadavg", lambda: (7.0, 0.0, 0.0))
     assert choose_threads(dcgan) == 1   # never fewer than one
+
+
+def _train_module():
+    import importlib
+    return importlib.import_module("tinygan.gan.train")  # tinygan.gan.train is also a function
+
+
+def test_idle_cores_with_a_window_measures_the_present_not_the_lagging_load_average(
+        monkeypatch):
+    T = _train_module()
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(os, "getloadavg", lambda: (1.8, 0.0, 0.0))  # a pip install just ended
+    monkeypatch.setattr(T, "_busy_cores_now", lambda window_s, cpus: 0.1)
+    assert T.idle_cores() == 1                # the load average alone: one core
+    assert T.idle_cores(window_s=0.5) == 2    # both idle now
+    monkeypatch.setattr(T, "_busy_cores_now", lambda window_s, cpus: 1.0)
+    assert T.idle_cores(window_s=0.5) == 1    # one really busy
+    monkeypatch.setattr(T, "_busy_cores_now", lambda window_s, cpus: None)  # no /proc/stat
+    assert T.idle_cores(window_s=0.5) == 1
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.2, 0.0, 0.0))
+    monkeypatch.setattr(T, "_busy_cores_now", lambda window_s, cpus: 1.0)
+    assert T.idle_cores(window_s=0.5) == 1    # work that began a second ago counts too
+
+
+def test_busy_cores_now_sums_each_cpus_busy_share(monkeypatch):
+    T = _train_module()
+    snapshots = iter([{0: (100, 1000), 1: (0, 1000)}, {0: (150, 1100), 1: (100, 1100)}])
+    monkeypatch.setattr(T, "_cpu_times", lambda cpus: next(snapshots))
+    monkeypatch.setattr(T.time, "sleep", lambda s: None)
+    assert T._busy_cores_now(0.5, {0, 1}) == pytest.approx(0.5 + 1.0)
+
+
+def test_cpu_times_reads_this_machines_proc_stat():
+    T = _train_module()
+    if not os.path.exists("/proc/stat"):
+        pytest.skip("no /proc/stat on this system")
+    times = T._cpu_times(None)
+    assert times and all(0 <= busy <= total for busy, total in times.values())
+    first = min(times)
+    assert set(T._cpu_times({first})) == {first}
+    busy = T._busy_cores_now(0.05, None)
+    assert 0.0 <= busy <= len(times)

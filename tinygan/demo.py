@@ -263,7 +263,9 @@ def run_demo(out_dir: str = "tinygan-demo", quick: bool = False, log=print,
     mnist = find_mnist()
     tasks = _demo_tasks(quick, mnist)
     if workers is None:
-        workers = 1 if quick else idle_cores()
+        # half a second of /proc/stat beside the lagging load average: README's first
+        # command runs `pip install` just before this line
+        workers = 1 if quick else idle_cores(window_s=0.5)
     workers = max(1, min(int(workers), len(tasks)))
     done = _train_all(out_dir, tasks, workers, log, progress=False if quick else None)
     results, figures = {}, {}

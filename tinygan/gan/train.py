@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import time
 
 from .. import backend as B
 from .checkpoint import CHECKPOINT, load_checkpoint, merge_resume, restore
@@ -54,18 +55,73 @@ def choose_threads(cfg: TrainConfig) -> int:
     return idle_cores()
 
 
-def idle_cores() -> int:
-    """The cores this process may use minus the 1-minute load average, rounded; at least 1
-    (the rule of :func:`choose_threads`; ``tinygan demo`` sizes its process pool by it)."""
+def idle_cores(window_s: float = 0.0) -> int:
+    """The cores this process may use minus the cores busy with other work, rounded; at
+    least 1 (the rule of :func:`choose_threads`; ``tinygan demo`` sizes its process pool
+    by it).
+
+    "Busy" is the 1-minute load average; with ``window_s`` > 0 it is the busy share of
+    this process's cores over the next ``window_s`` seconds (:func:`_busy_cores_now`,
+    from /proc/stat; the load average where that cannot be read).  The load average lags
+    by about a minute both ways: right after a `pip install` or a test run it still
+    counts work that has ended — the demo of README's first command then ran its runs
+    one at a time, 6 min 15 s instead of about 3 on this project's 2-core machine — and
+    a loop started a second ago is not in it yet (measured here: 1.04 cores busy while
+    the load average read 0.2).
+    """
     try:
-        cores = len(os.sched_getaffinity(0))
+        allowed = os.sched_getaffinity(0)
     except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
+        allowed = None
+    cores = len(allowed) if allowed else (os.cpu_count() or 1)
     try:
         busy = os.getloadavg()[0]
     except (AttributeError, OSError):
         busy = 0.0
+    if window_s > 0:
+        now = _busy_cores_now(window_s, allowed)
+        if now is not None:
+            busy = now
     return max(1, min(cores, int(cores - busy + 0.5)))
+
+
+def _cpu_times(cpus):
+    """{cpu: (busy jiffies, total jiffies)} from /proc/stat (Linux), for ``cpus`` (None:
+    every cpu); None where the file is not there."""
+    try:
+        with open("/proc/stat") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    out = {}
+    for line in lines:
+        name, *fields = line.split()
+        if not (name.startswith("cpu") and name[3:].isdigit()):
+            continue
+        cpu = int(name[3:])
+        if cpus is not None and cpu not in cpus:
+            continue
+        ticks = [int(v) for v in fields[:8]]  # user nice system idle iowait irq softirq steal
+        out[cpu] = (sum(ticks) - ticks[3] - ticks[4], sum(ticks))
+    return out or None
+
+
+def _busy_cores_now(window_s: float, cpus=None):
+    """How many of ``cpus`` other processes kept busy over the next ``window_s`` seconds
+    (this process sleeps meanwhile), from /proc/stat; None where it cannot be read."""
+    before = _cpu_times(cpus)
+    if before is None:
+        return None
+    time.sleep(window_s)
+    after = _cpu_times(cpus)
+    if after is None:
+        return None
+    busy = 0.0
+    for cpu, (b0, t0) in before.items():
+        b1, t1 = after.get(cpu, (b0, t0))
+        if t1 > t0:
+            busy += (b1 - b0) / (t1 - t0)
+    return busy
 
 
 def _check_generator_shape(G, data_shape, cfg: TrainConfig) -> None:
