@@ -263,7 +263,7 @@ def run_demo(out_dir: str = "tinygan-demo", quick: bool = False, log=print,
     mnist = find_mnist()
     tasks = _demo_tasks(quick, mnist)
     if workers is None:
-        # half a second of /proc/stat beside the lagging load average: README's first
+        # half a second of /proc/stat, not the lagging load average: README's first
         # command runs `pip install` just before this line
         workers = 1 if quick else idle_cores(window_s=0.5)
     workers = max(1, min(int(workers), len(tasks)))

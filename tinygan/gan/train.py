@@ -95,8 +95,8 @@ def _cpu_times(cpus):
         return None
     out = {}
     for line in lines:
-        name, *fields = line.split()
-        if not (name.startswith("cpu") and name[3:].isdigit()):
+        name, *fields = line.split() or [""]
+        if not (name.startswith("cpu") and name[3:].isdigit()) or len(fields) < 5:
             continue
         cpu = int(name[3:])
         if cpus is not None and cpu not in cpus:
