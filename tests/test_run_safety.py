@@ -414,14 +414,9 @@ def test_thread_rule_takes_the_idle_cores(monkeypatch):
     assert choose_threads(dcgan) == 1   # never fewer than one
 
 
-def _train_module():
-    import importlib
-    return importlib.import_module("tinygan.gan.train")  # tinygan.gan.train is also a function
-
-
 def test_idle_cores_with_a_window_measures_the_present_not_the_lagging_load_average(
         monkeypatch):
-    T = _train_module()
+    T = sys.modules["tinygan.gan.train"]  # the module: tinygan.gan.train is also a function
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
     monkeypatch.setattr(os, "getloadavg", lambda: (1.8, 0.0, 0.0))  # a pip install just ended
     monkeypatch.setattr(T, "_busy_cores_now", lambda window_s, cpus: 0.1)
@@ -437,7 +432,7 @@ def test_idle_cores_with_a_window_measures_the_present_not_the_lagging_load_aver
 
 
 def test_busy_cores_now_sums_each_cpus_busy_share(monkeypatch):
-    T = _train_module()
+    T = sys.modules["tinygan.gan.train"]  # the module: tinygan.gan.train is also a function
     snapshots = iter([{0: (100, 1000), 1: (0, 1000)}, {0: (150, 1100), 1: (100, 1100)}])
     monkeypatch.setattr(T, "_cpu_times", lambda cpus: next(snapshots))
     monkeypatch.setattr(T.time, "sleep", lambda s: None)
@@ -445,7 +440,7 @@ def test_busy_cores_now_sums_each_cpus_busy_share(monkeypatch):
 
 
 def test_cpu_times_reads_this_machines_proc_stat():
-    T = _train_module()
+    T = sys.modules["tinygan.gan.train"]  # the module: tinygan.gan.train is also a function
     if not os.path.exists("/proc/stat"):
         pytest.skip("no /proc/stat on this system")
     times = T._cpu_times(None)

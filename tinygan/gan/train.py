@@ -74,14 +74,12 @@ def idle_cores(window_s: float = 0.0) -> int:
     except (AttributeError, OSError):
         allowed = None
     cores = len(allowed) if allowed else (os.cpu_count() or 1)
-    try:
-        busy = os.getloadavg()[0]
-    except (AttributeError, OSError):
-        busy = 0.0
-    if window_s > 0:
-        now = _busy_cores_now(window_s, allowed)
-        if now is not None:
-            busy = now
+    busy = _busy_cores_now(window_s, allowed) if window_s > 0 else None
+    if busy is None:
+        try:
+            busy = os.getloadavg()[0]
+        except (AttributeError, OSError):
+            busy = 0.0
     return max(1, min(cores, int(cores - busy + 0.5)))
 
 
