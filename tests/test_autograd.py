@@ -291,6 +291,75 @@ def test_grad_with_several_outputs_and_grad_outputs():
     np.testing.assert_allclose(host(g), 2.0 + host(x))
 
 
+def _count_backward_flags(monkeypatch):
+    """Record (function name, needs_input_grad) of every backward call."""
+    from tinygan.ops.linalg import MatMul
+    calls = []
+    orig = MatMul.backward
+
+    def spy(self, g):
+        calls.append(self.needs_input_grad)
+        return orig(self, g)
+    monkeypatch.setattr(MatMul, "backward", spy)
+    return calls
+
+
+def test_grad_computes_only_the_gradients_that_lead_to_its_inputs(monkeypatch):
+    # grad(f(x), x) of a two-layer net: each product's weight gradient is not asked
+    # for, so no backward computes it (PyTorch prunes the same way); the input
+    # gradient is what the unpruned pass gives.
+    rng = np.random.default_rng(0)
+    w1 = tg.Tensor(rng.standard_normal((3, 4)).astype(np.float32), requires_grad=True)
+    w2 = tg.Tensor(rng.standard_normal((4, 1)).astype(np.float32), requires_grad=True)
+    x = tg.Tensor(rng.standard_normal((5, 3)).astype(np.float32), requires_grad=True)
+    calls = _count_backward_flags(monkeypatch)
+    out = (ops.tanh(x @ w1) @ w2).sum()
+    (gx,) = tg.grad(out, x, create_graph=True)
+    assert calls == [(True, False), (True, False)]  # (a, b) of both products: b = weights
+    h = np.tanh(host(x) @ host(w1))
+    np.testing.assert_allclose(host(gx), ((1 - h ** 2) * host(w2).T) @ host(w1).T, rtol=1e-5)
+    # the penalty built on it still reaches both weights (second order), and the
+    # functions' own flags were restored: the retained graph's full backward fills w1.grad
+    calls.clear()
+    ((gx * gx).sum() + out).backward()
+    assert w1.grad is not None and w2.grad is not None and x.grad is not None
+    assert (True, True) in calls
+
+
+def test_backward_with_inputs_computes_only_their_gradients(monkeypatch):
+    rng = np.random.default_rng(1)
+    w = tg.Tensor(rng.standard_normal((3, 2)).astype(np.float32), requires_grad=True)
+    x = tg.Tensor(rng.standard_normal((4, 3)).astype(np.float32), requires_grad=True)
+    calls = _count_backward_flags(monkeypatch)
+    (x @ w).sum().backward(inputs=[w])
+    assert calls == [(False, True)] and x.grad is None
+    np.testing.assert_allclose(host(w.grad), host(x).sum(0)[:, None] * np.ones((1, 2)),
+                               rtol=1e-6)
+
+
+def test_pruned_penalty_gradient_equals_the_unpruned_one(monkeypatch):
+    # The WGAN-GP penalty's weight gradient with the pruned first pass against the same
+    # computation with every gradient computed (pruning switched off).
+    from tinygan import autograd
+    from tinygan.gan.losses import gradient_penalty
+    from tinygan.gan.models import MLPDiscriminator
+    B.manual_seed(3)
+    D = MLPDiscriminator(2, (8, 8), "relu")
+    x = tg.Tensor(np.random.default_rng(2).standard_normal((6, 2)).astype(np.float32))
+    f = tg.Tensor(np.random.default_rng(3).standard_normal((6, 2)).astype(np.float32))
+    x_hat = tg.Tensor(host(x) * 0.3 + host(f) * 0.7, requires_grad=True)
+
+    def weight_grads():
+        for p in D.parameters():
+            p.grad = None
+        gradient_penalty(D, x, f, x_hat=x_hat).backward()
+        return [host(p.grad).copy() for p in D.parameters()]
+    pruned = weight_grads()
+    monkeypatch.setattr(autograd, "_leading_to", lambda order, wanted: None)
+    for a, b in zip(pruned, weight_grads()):
+        np.testing.assert_array_equal(a, b)
+
+
 # ---------------------------------------------------------------- custom Function
 def test_custom_function_backward_shape_mismatch_is_reported():
     class Bad(Function):

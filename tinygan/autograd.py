@@ -347,13 +347,32 @@ def _check_versions(fn):
                 f"(x = x.clamp(...) rather than x.clamp_(...)) or .clone() it first")
 
 
+def _leading_to(order, targets) -> set:
+    """Ids of the tensors of ``order`` (a topological order) from which a tensor whose id is
+    in ``targets`` can be reached through the graph's inputs, the targets included."""
+    reach = set()
+    for node in order:
+        ctx = node._ctx
+        if id(node) in targets or (ctx is not None and any(
+                inp.requires_grad and id(inp) in reach for inp in ctx.inputs)):
+            reach.add(id(node))
+    return reach
+
+
 def _run_backward(roots, root_grads, create_graph, retain_graph, capture, only=None):
     """The backward pass.  ``capture`` maps id -> tensor for :func:`grad`; else fill ``.grad``
-    (of every leaf, or of those whose id is in ``only``)."""
+    (of every leaf, or of those whose id is in ``only``).
+
+    When the wanted tensors are named (``capture``, ``only``), a function computes only the
+    input gradients that lead to one of them, as PyTorch does: the gradient penalty's
+    ``grad(f(x̂), x̂, create_graph=True)`` then builds no graph for the critic's weight
+    gradients, which nothing uses (benchmarks/README.md, workload (f))."""
     grads = {}
     for r, g in zip(roots, root_grads):
         grads[id(r)] = g if id(r) not in grads else grads[id(r)] + g
     order = _topological_order(roots)
+    wanted = set(capture) if capture is not None else only
+    reach = None if wanted is None else _leading_to(order, wanted)
     captured = {}
     with set_grad_enabled(create_graph):
         for node in reversed(order):
@@ -386,11 +405,15 @@ def _run_backward(roots, root_grads, create_graph, retain_graph, capture, only=N
             if fn is None:
                 continue
             _check_versions(fn)
-            in_grads = fn.backward(g)
-            if not isinstance(in_grads, tuple):
-                in_grads = (in_grads,)
-            for inp, ig in zip(fn.inputs, in_grads):
-                if ig is None or not inp.requires_grad:
+            needs = fn.needs_input_grad
+            if reach is not None:
+                needs = tuple(n and id(inp) in reach for n, inp in zip(needs, fn.inputs))
+            if any(needs):
+                in_grads = _backward_of(fn, g, needs)
+            else:  # nothing wanted lies below this function
+                in_grads = ()
+            for inp, ig, need in zip(fn.inputs, in_grads, needs):
+                if ig is None or not need or not inp.requires_grad:
                     continue
                 if ig.shape != inp.shape:  # an engine bug, never user error
                     raise RuntimeError(f"{type(fn).__name__}.backward returned a gradient of "
@@ -400,6 +423,21 @@ def _run_backward(roots, root_grads, create_graph, retain_graph, capture, only=N
             if not retain_graph:
                 fn.inputs = None
     return captured
+
+
+def _backward_of(fn, g, needs) -> tuple:
+    """``fn.backward(g)`` as a tuple, computing only the input gradients flagged in ``needs``
+    (the function's own flags are restored afterwards: a retained graph is run again)."""
+    own = fn.needs_input_grad
+    if needs is own:
+        in_grads = fn.backward(g)
+    else:
+        fn.needs_input_grad = needs
+        try:
+            in_grads = fn.backward(g)
+        finally:
+            fn.needs_input_grad = own
+    return in_grads if isinstance(in_grads, tuple) else (in_grads,)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,

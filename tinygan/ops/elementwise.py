@@ -53,7 +53,9 @@ class Add(Function):
 
     def backward(self, g):
         a, b = self.inputs
-        return sum_to(g, a.shape), sum_to(g, b.shape)
+        ga = sum_to(g, a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(g, b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
 
 
 class Sub(Function):
