@@ -25,6 +25,7 @@ ConvT 4/2 → 1, batch norm + ReLU, Tanh; D: Conv 4/2 → ndf → Conv 4/2 → 2
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import os
 import sys
@@ -163,6 +164,7 @@ def train_torch_dcgan(seed: int, steps: int = None, data_dir: str = None) -> dic
     import torch
 
     from tinygan.data.mnist import find_mnist_dir
+    from tinygan.gan.averaging import ema_decay_at
     from tinygan.gan.config import make_config
     from tinygan.gan.outputs import digit_metrics
     from tinygan.gan.sample import SAMPLE_SEED_TAG
@@ -175,22 +177,33 @@ def train_torch_dcgan(seed: int, steps: int = None, data_dir: str = None) -> dic
     G, D = _dcgan_pair(torch, cfg)
     og = torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=cfg.betas)
     od = torch.optim.Adam(D.parameters(), lr=cfg.lr_of_d, betas=cfg.betas)
+    # the recipe's moving average of G (tinygan.gan.averaging.GeneratorEMA: the same
+    # warm-up, batch-norm statistics copied), what the run samples from when it keeps one
+    ema = copy.deepcopy(G) if cfg.ema else None
     m = cfg.batch_size
     cpu0 = time.process_time()
-    for _ in range(cfg.steps):
+    for step in range(cfg.steps):
         loss_g = _gan_d_step_then_g_loss(torch, G, D, od, lambda: torch.from_numpy(stream.next(m)),
                                          lambda: torch.randn(m, cfg.z_dim, 1, 1))
         og.zero_grad()
         loss_g.backward()
         og.step()
+        if ema is not None:
+            beta = ema_decay_at(cfg.ema, step)
+            with torch.no_grad():
+                for avg, p in zip(ema.parameters(), G.parameters()):
+                    avg.mul_(beta).add_(p, alpha=1.0 - beta)
+                for avg, b in zip(ema.buffers(), G.buffers()):
+                    avg.copy_(b)
     cpu = time.process_time() - cpu0
+    G = ema if ema is not None else G
     G.eval()  # as tinygan.gan.sample.generate: running batch-norm statistics, 500 at a time
     rng = np.random.default_rng([seed, SAMPLE_SEED_TAG])
     with torch.no_grad():
         samples = np.concatenate([G(torch.from_numpy(rng.standard_normal(
             (500, cfg.z_dim, 1, 1), dtype=np.float32))).numpy() for _ in range(4)])
     metrics = digit_metrics(samples, "mnist", data_dir)
-    return {"model": "dcgan", "data": "mnist", "seed": seed, "steps": cfg.steps,
+    return {"model": "dcgan", "data": "mnist", "seed": seed, "steps": cfg.steps, "ema": cfg.ema,
             "cpu_s": round(cpu, 1), **{k: metrics.get(k) for k in
                                        ("frechet", "classes_covered", "min_class_share")}}
 

@@ -22,7 +22,13 @@ import copy
 
 from .loops import linear_decay
 
-__all__ = ["GeneratorEMA", "after_each_step"]
+__all__ = ["GeneratorEMA", "after_each_step", "ema_decay_at"]
+
+
+def ema_decay_at(decay: float, step: int) -> float:
+    """β_t = min(β, (1 + t) / (10 + t)): the average's decay for the update after generator
+    step ``t`` (0, 1, …), the warm-up of the module docstring."""
+    return min(decay, (1.0 + step) / (10.0 + step))
 
 
 class GeneratorEMA:
@@ -37,7 +43,7 @@ class GeneratorEMA:
 
     def decay_at(self, step: int) -> float:
         """β_t = min(β, (1 + t) / (10 + t)) for the update after generator step ``t`` (0, 1, …)."""
-        return min(self.decay, (1.0 + step) / (10.0 + step))
+        return ema_decay_at(self.decay, step)
 
     def update(self, G, step: int) -> None:
         """θ_EMA ← β_t θ_EMA + (1 − β_t) θ after step ``step``, in place; buffers (batch-norm
