@@ -194,7 +194,8 @@ def test_image_defaults_resolve_to_the_image_recipe(data):
     for key, value in IMAGE_RECIPES["dcgan"].items():
         assert getattr(cfg, key) == value, key
     assert (cfg.batch_size, cfg.steps) == (32, 2500)  # 10 epochs of the 8,000-digit subset
-    assert (cfg.lr, cfg.lr_of_d) == (4e-4, 2e-4)      # TTUR: G at twice D's rate
+    assert (cfg.lr, cfg.lr_of_d) == (8e-4, 4e-4)      # TTUR: G at twice D's rate
+    assert cfg.ema == 0.999                            # samples from the moving average
     paper = make_config("dcgan", data=data, recipe="paper")
     assert (paper.batch_size, paper.lr, paper.betas) == (128, 2e-4, (0.5, 0.999))
     assert make_config("wgan", data=data).batch_size == 64  # WGAN: the paper's settings
@@ -260,4 +261,4 @@ def test_a_given_lr_sets_both_rates_unless_lr_d_is_given_too():
     both = make_config("dcgan", data="mnist", lr=1e-4, lr_d=3e-4)
     assert (both.lr, both.lr_of_d) == (1e-4, 3e-4)
     only_d = make_config("dcgan", data="mnist", lr_d=3e-4)
-    assert (only_d.lr, only_d.lr_of_d) == (4e-4, 3e-4)
+    assert (only_d.lr, only_d.lr_of_d) == (8e-4, 3e-4)
