@@ -56,9 +56,9 @@ IMAGES = ("mnist",)
 SETTINGS_2D = {
     # name: (model, options, generator steps (None: the default's), the settings in words)
     "gan": ("gan", {}, None, "default recipe"),
-    "gan-instance-noise": ("gan", dict(instance_noise=0.2), None,
-                           "default recipe + instance noise σ0 = 0.2 annealed linearly to 0 "
-                           "(`--instance-noise`)"),
+    "gan-instance-noise": ("gan", dict(instance_noise=True), None,
+                           "default recipe + instance noise, the data's σ0 (0.2 on ring8, 0.5 "
+                           "on grid25) annealed linearly to 0 (a bare `--instance-noise`)"),
     "wgan": ("wgan", {}, None, "default recipe (weight clipping c = 0.01)"),
     "wgan-gp": ("wgan-gp", {}, None, "default recipe (two-sided penalty, λ = 0.1)"),
     "gan-paper": ("gan", dict(recipe="paper"), None, "--recipe paper (SGD 0.1, momentum 0.5)"),
@@ -71,8 +71,9 @@ DEFAULT_2D = ("gan", "gan-instance-noise", "wgan", "wgan-gp")  # run unless --mo
 # for the same 10 epochs.  The DCGAN pair of tinygan.gan.models for 28×28 (z(100) → 7×7 →
 # 14×14 → 28×28); WGAN-GP's critic has no batch norm.
 SETTINGS_MNIST = {
-    "dcgan": ("dcgan", {}, None, "default recipe: ngf = ndf = 64, Adam 2e-4, β1 0.5, k = 1, "
-                                 "m = 32, 2,500 steps (10 epochs of 8,000 digits)"),
+    "dcgan": ("dcgan", {}, None, "default recipe: ngf = ndf = 64, Adam 8e-4 for G and 4e-4 "
+                                 "for D, β1 0.5, k = 1, m = 32, 2,500 steps (10 epochs of 8,000 "
+                                 "digits), sampled from the moving average of G (β 0.999)"),
     "dcgan-paper": ("dcgan", dict(recipe="paper"), 625,  # 10 epochs × 8,000 digits / m = 128
                     "--recipe paper (m = 128) for the same 10 epochs"),
     "wgan": ("wgan", {}, None, "default recipe (the paper's: RMSProp 5e-5, c = 0.01, "

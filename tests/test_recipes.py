@@ -1,5 +1,6 @@
 """The recipes (default and paper) and the options the defaults use: the moving average of
 G's weights, the linear learning-rate decay, separate G/D rates, and what a run reports."""
+import dataclasses
 import json
 import os
 
@@ -165,7 +166,7 @@ def test_toy_defaults_resolve_to_the_default_recipe(model, data):
         assert cfg.gp_lambda > 0  # and its two-sided penalty
 
 
-@pytest.mark.parametrize("model,extra", [("gan", {}), ("gan", {"instance_noise": 0.2}),
+@pytest.mark.parametrize("model,extra", [("gan", {}), ("gan", {"instance_noise": True}),
                                          ("wgan", {"critic_warmup": False}), ("wgan-gp", {})])
 def test_a_few_steps_of_each_toy_default_run(tmp_path, model, extra):
     """The default architecture and recipe, three steps: the loss is finite and the summary
@@ -246,12 +247,26 @@ def test_dcgan_generator_with_a_linear_first_layer(size):
 
 def test_bare_instance_noise_flag_and_the_recipe_option_parse():
     from tinygan.cli import build_parser, config_from_args
-    from tinygan.gan.config import INSTANCE_NOISE_TOY
+    from tinygan.gan.config import resolve
     args = build_parser().parse_args(["train", "gan", "--instance-noise", "--recipe", "paper",
                                       "--lr-d", "4e-4", "--lr-decay", "linear", "--ema", "0.99"])
     cfg = config_from_args(args)
-    assert cfg.instance_noise == INSTANCE_NOISE_TOY and cfg.recipe == "paper"
+    assert cfg.instance_noise is True and cfg.recipe == "paper"   # the data's σ0, once known
+    assert resolve(cfg).instance_noise == 0.2                       # ring8, the default data
     assert (cfg.lr_d, cfg.lr_decay, cfg.ema) == (4e-4, "linear", 0.99)
+    on_grid = build_parser().parse_args(["train", "gan", "--data", "grid25", "--instance-noise"])
+    assert resolve(config_from_args(on_grid)).instance_noise == 0.5
+    given = build_parser().parse_args(["train", "gan", "--data", "grid25", "--instance-noise",
+                                       "0.3"])
+    assert resolve(config_from_args(given)).instance_noise == 0.3  # a given σ0 is kept
+
+
+@pytest.mark.parametrize("data,sigma0", [("ring8", 0.2), ("grid25", 0.5), ("mnist", 0.2)])
+def test_instance_noise_true_is_the_data_sigma0(data, sigma0):
+    model = "dcgan" if data == "mnist" else "gan"
+    cfg = make_config(model, data=data, instance_noise=True)
+    assert cfg.instance_noise == sigma0 and not isinstance(cfg.instance_noise, bool)
+    assert make_config(model, data=data).instance_noise == 0.0  # off unless asked for
 
 
 def test_a_given_lr_sets_both_rates_unless_lr_d_is_given_too():
@@ -262,3 +277,17 @@ def test_a_given_lr_sets_both_rates_unless_lr_d_is_given_too():
     assert (both.lr, both.lr_of_d) == (1e-4, 3e-4)
     only_d = make_config("dcgan", data="mnist", lr_d=3e-4)
     assert (only_d.lr, only_d.lr_of_d) == (8e-4, 3e-4)
+
+
+def test_a_resumed_run_reads_the_bare_instance_noise_flag_on_its_saved_data():
+    from tinygan.gan.checkpoint import merge_resume
+    from tinygan.gan.config import TrainConfig
+    saved = make_config("gan", data="grid25", instance_noise=True)   # σ0 0.5
+
+    def given(sigma0):
+        cfg = TrainConfig(model="gan", instance_noise=sigma0)      # no --data on resume
+        cfg.extra = {"explicit": ["instance_noise"]}
+        return cfg
+    assert merge_resume(dataclasses.replace(saved), given(True)).instance_noise == 0.5
+    with pytest.raises(ConfigError, match="instance_noise = 0.3 differs"):
+        merge_resume(dataclasses.replace(saved), given(0.3))

@@ -15,9 +15,9 @@ import math
 import sys
 
 from ._validate import betas_problem, is_positive_int
-from .gan.config import (ACTIVATIONS, ARCHS, BACKENDS, DATASETS, INSTANCE_NOISE_TOY, LR_DECAYS,
-                         MODELS, OPTIMIZERS, RECIPES, ConfigError, TrainConfig,
-                         describe_defaults)
+from .gan.config import (ACTIVATIONS, ARCHS, BACKENDS, DATASETS, INSTANCE_NOISE_OTHERWISE,
+                         INSTANCE_NOISE_SIGMA0, LR_DECAYS, MODELS, OPTIMIZERS, RECIPES,
+                         ConfigError, TrainConfig, describe_defaults)
 
 EXIT_BAD_OPTION, EXIT_DIVERGED = 2, 1
 
@@ -92,6 +92,12 @@ def _both(model: str):
     return both
 
 
+def _bare_sigma0() -> str:
+    """The bare --instance-noise's σ0 per data, for the help text: '0.5 on grid25, else 0.2'."""
+    named = ", ".join(f"{v} on {k}" for k, v in INSTANCE_NOISE_SIGMA0.items())
+    return f"{named}, else {INSTANCE_NOISE_OTHERWISE}"
+
+
 def _csv(v):
     return ",".join(map(str, v)) if isinstance(v, tuple) else str(v)
 
@@ -147,10 +153,10 @@ def _add_train_options(p: argparse.ArgumentParser, model: str) -> None:
         p.add_argument("--k", type=_positive_int, default=None,
                        help=f"discriminator steps per generator step ({both('k')})")
         p.add_argument("--instance-noise", metavar="SIGMA0", type=_non_negative_float,
-                       nargs="?", const=INSTANCE_NOISE_TOY, default=None,
+                       nargs="?", const=True, default=None,
                        help=f"add N(0, σ²) to D's real and fake inputs, σ annealed linearly "
                             f"from SIGMA0 to 0 (Sønderby et al. 2017); a bare --instance-noise "
-                            f"is SIGMA0 = {INSTANCE_NOISE_TOY} (default: 0, off)")
+                            f"is the data's SIGMA0: {_bare_sigma0()} (default: 0, off)")
         p.add_argument("--noise-anneal-steps", type=_positive_int, default=None,
                        help="steps over which σ reaches 0 (default: all the steps)")
         p.add_argument("--saturating", action="store_true", default=None,

@@ -34,7 +34,7 @@ __all__ = ["run_demo", "find_mnist", "DEMO_RUNS", "DEMO_STEPS"]
 # name → (model, options beyond the default recipe)
 DEMO_RUNS = {
     "gan": ("gan", {}),
-    "gan-instance-noise": ("gan", {"instance_noise": None}),  # None: the bare flag's σ0
+    "gan-instance-noise": ("gan", {"instance_noise": True}),  # True: the bare flag's σ0
     "wgan": ("wgan", {}),
     "wgan-gp": ("wgan-gp", {}),
 }
@@ -123,11 +123,11 @@ def _fmt(v, spec=".1f"):
 def _demo_tasks(quick, mnist):
     """[(data, name, model, train options, the default's steps)], in the order of the
     summary: every toy run, then DCGAN on digits when ``mnist`` names its folder."""
-    from .gan.config import INSTANCE_NOISE_TOY, make_config
+    from .gan.config import make_config
     tasks = []
     for data in TOY_SETS:
         for name, (model, extra) in DEMO_RUNS.items():
-            opts = {k: (INSTANCE_NOISE_TOY if v is None else v) for k, v in extra.items()}
+            opts = dict(extra)
             default = make_config(model, data=data, **opts).steps
             steps = 5 if quick else DEMO_STEPS[(name, data)]
             opts.update(data=data, steps=steps, sample_every=0, checkpoint_every=steps,

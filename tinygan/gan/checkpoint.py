@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import backend as B
 from ..serialization import load, save
-from .config import ConfigError, TrainConfig, given_options
+from .config import ConfigError, TrainConfig, given_options, instance_noise_sigma0
 
 __all__ = ["CHECKPOINT", "FORMAT", "array_state", "run_state", "save_checkpoint",
            "load_checkpoint", "restore", "nonfinite_entries", "merge_resume", "RESUMABLE"]
@@ -126,6 +126,8 @@ def merge_resume(saved: TrainConfig, given: TrainConfig) -> TrainConfig:
     changed = {}
     for name in given_options(given):
         value, old = getattr(given, name), getattr(saved, name)
+        if name == "instance_noise" and value is True:  # the bare flag, on the saved data
+            value = instance_noise_sigma0(saved.data)
         if name in RESUMABLE:
             if name in RECORDED and value != old:
                 changed[name] = [old, value]
