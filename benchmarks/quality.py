@@ -57,7 +57,7 @@ SETTINGS_2D = {
     # name: (model, options, generator steps (None: the default's), the settings in words)
     "gan": ("gan", {}, None, "default recipe"),
     "gan-instance-noise": ("gan", dict(instance_noise=True), None,
-                           "default recipe + instance noise, the data's σ0 (0.2 on ring8, 0.5 "
+                           "default recipe + instance noise, the data's σ0 (0.3 on ring8, 0.5 "
                            "on grid25) annealed linearly to 0 (a bare `--instance-noise`)"),
     "wgan": ("wgan", {}, None, "default recipe (weight clipping c = 0.01)"),
     "wgan-gp": ("wgan-gp", {}, None, "default recipe (two-sided penalty, λ = 0.1)"),

@@ -252,7 +252,7 @@ def test_bare_instance_noise_flag_and_the_recipe_option_parse():
                                       "--lr-d", "4e-4", "--lr-decay", "linear", "--ema", "0.99"])
     cfg = config_from_args(args)
     assert cfg.instance_noise is True and cfg.recipe == "paper"   # the data's σ0, once known
-    assert resolve(cfg).instance_noise == 0.2                       # ring8, the default data
+    assert resolve(cfg).instance_noise == 0.3                       # ring8, the default data
     assert (cfg.lr_d, cfg.lr_decay, cfg.ema) == (4e-4, "linear", 0.99)
     on_grid = build_parser().parse_args(["train", "gan", "--data", "grid25", "--instance-noise"])
     assert resolve(config_from_args(on_grid)).instance_noise == 0.5
@@ -261,7 +261,8 @@ def test_bare_instance_noise_flag_and_the_recipe_option_parse():
     assert resolve(config_from_args(given)).instance_noise == 0.3  # a given σ0 is kept
 
 
-@pytest.mark.parametrize("data,sigma0", [("ring8", 0.2), ("grid25", 0.5), ("mnist", 0.2)])
+@pytest.mark.parametrize("data,sigma0", [("ring8", 0.3), ("grid25", 0.5), ("swissroll", 0.2),
+                                          ("mnist", 0.2)])
 def test_instance_noise_true_is_the_data_sigma0(data, sigma0):
     model = "dcgan" if data == "mnist" else "gan"
     cfg = make_config(model, data=data, instance_noise=True)
