@@ -76,8 +76,9 @@ SETTINGS_MNIST = {
                                  "digits), sampled from the moving average of G (β 0.999)"),
     "dcgan-paper": ("dcgan", dict(recipe="paper"), 625,  # 10 epochs × 8,000 digits / m = 128
                     "--recipe paper (m = 128) for the same 10 epochs"),
-    "wgan": ("wgan", {}, None, "default recipe (the paper's: RMSProp 5e-5, c = 0.01, "
-                               "n_critic = 5 with the 100-step warm-up, m = 64)"),
+    "wgan": ("wgan", {}, None, "default recipe: the paper's (RMSProp, c = 0.01, n_critic = 5 "
+                               "with the 100-step warm-up, m = 64) at ngf = ndf = 32 and "
+                               "RMSProp 4e-4 instead of 5e-5, 2,500 steps"),
     "wgan-gp": ("wgan-gp", {}, None, "default recipe: the paper's (Adam 1e-4, β (0.5, 0.9), "
                                      "λ = 10, n_critic = 5, m = 64) at ngf = ndf = 32, "
                                      "2,500 steps"),

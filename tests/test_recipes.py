@@ -199,7 +199,13 @@ def test_image_defaults_resolve_to_the_image_recipe(data):
     assert cfg.ema == 0.999                            # samples from the moving average
     paper = make_config("dcgan", data=data, recipe="paper")
     assert (paper.batch_size, paper.lr, paper.betas) == (128, 2e-4, (0.5, 0.999))
-    assert make_config("wgan", data=data).batch_size == 64  # WGAN: the paper's settings
+    wgan, wgan_paper = make_config("wgan", data=data), make_config("wgan", data=data,
+                                                                    recipe="paper")
+    # WGAN keeps the paper's method and minibatch, at half width and a faster RMSProp
+    assert (wgan.optimizer, wgan.clip, wgan.n_critic, wgan.critic_warmup) == \
+        ("rmsprop", 0.01, 5, True)
+    assert (wgan.batch_size, wgan.ngf, wgan.ndf, wgan.lr, wgan.steps) == (64, 32, 32, 4e-4, 2500)
+    assert (wgan_paper.ngf, wgan_paper.lr, wgan_paper.steps) == (64, 5e-5, 2000)
     gp, gp_paper = make_config("wgan-gp", data=data), make_config("wgan-gp", data=data,
                                                                   recipe="paper")
     assert (gp.ngf, gp.ndf, gp.steps) == (32, 32, 2500)   # half width, 2,500 steps

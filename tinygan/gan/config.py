@@ -237,9 +237,15 @@ def instance_noise_sigma0(data: str) -> float:
 # 38.9 → 27.5 with G at 4e-4 and D at 2e-4 (seed 0; both at 4e-4: 29.5; G 8e-4: 28.4; a
 # slower D alone, 1e-4: 36.0).  Both rates doubled again, 8e-4 and 4e-4, and sampling from
 # the moving average of G (``--ema 0.999``, with its warm-up) brought the 3-seed mean from
-# 26.0 to 22.4 (G alone 23.3; benchmarks/QUALITY.md, digits ablation).
+# 26.0 to 22.4 (G alone 23.3; benchmarks/QUALITY.md, digits ablation).  WGAN (clipping):
+# the paper's recipe (RMSProp, c = 0.01, n_critic = 5 with the 100-step warm-up, m = 64) at
+# half the width and RMSProp at 4e-4 instead of 5e-5, for 2,500 steps: the paper's own
+# settings took 40.6 CPU-minutes for 2,000 steps to FD 74.5; at half width the rate was
+# what moved it — 2e-4: 52.6 (51.2 after 5,000 steps), 4e-4: 45.0 and 42.6, 8e-4: 43.2 and
+# 43.5 (seeds 0 and 1), each run ≈ 10.5 CPU-minutes (benchmarks/QUALITY.md, digits).
 IMAGE_RECIPES = {
     "dcgan": dict(batch_size=32, steps=2500, lr=8e-4, lr_d=4e-4, ema=0.999),
+    "wgan": dict(ngf=32, ndf=32, lr=4e-4, steps=2500),
     "wgan-gp": dict(ngf=32, ndf=32, steps=2500),
 }
 
