@@ -237,7 +237,9 @@ def instance_noise_sigma0(data: str) -> float:
 # 38.9 → 27.5 with G at 4e-4 and D at 2e-4 (seed 0; both at 4e-4: 29.5; G 8e-4: 28.4; a
 # slower D alone, 1e-4: 36.0).  Both rates doubled again, 8e-4 and 4e-4, and sampling from
 # the moving average of G (``--ema 0.999``, with its warm-up) brought the 3-seed mean from
-# 26.0 to 22.4 (G alone 23.3; benchmarks/QUALITY.md, digits ablation).  WGAN (clipping):
+# 26.0 to 22.4 (G alone 23.3; benchmarks/QUALITY.md, digits ablation); three more seeds on
+# another host gave 27.9 (G alone 26.2), so over six runs the average's share (+0.45 FD)
+# is within the seeds' spread: kept, to be decided on more seeds.  WGAN (clipping):
 # the paper's recipe (RMSProp, c = 0.01, n_critic = 5 with the 100-step warm-up, m = 64) at
 # half the width and RMSProp at 4e-4 instead of 5e-5, for 2,500 steps: the paper's own
 # settings took 40.6 CPU-minutes for 2,000 steps to FD 74.5; at half width the rate was
