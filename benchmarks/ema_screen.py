@@ -20,7 +20,6 @@ One JSON line per seed.  Figures, not tests (benchmarks/QUALITY.md, digits ablat
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import os
 import sys
@@ -35,22 +34,25 @@ LATE_AVERAGES = ((1000, 0.999), (500, 0.9995))  # (first step, β)
 
 
 class LateAverage:
-    """θ̄ ← β·θ̄ + (1 − β)·θ from step ``start`` on, θ̄ starting as a copy of G there."""
+    """θ̄ ← β·θ̄ + (1 − β)·θ from step ``start`` on, θ̄ starting as a copy of G there: the
+    library's GeneratorEMA, created late and with its decay held at β (no warm-up)."""
 
     def __init__(self, start: int, decay: float):
-        self.start, self.decay, self.model = start, decay, None
+        self.start, self.decay, self.average = start, decay, None
+
+    @property
+    def model(self):
+        return self.average.model
 
     def update(self, G, step: int) -> None:
+        from tinygan.gan.averaging import GeneratorEMA
         if step < self.start:
             return
-        if self.model is None:
-            self.model = copy.deepcopy(G)
+        if self.average is None:
+            self.average = GeneratorEMA(G, self.decay)   # θ̄ = θ at step ``start``
+            self.average.decay_at = lambda t: self.decay  # a plain average from here on
             return
-        for avg, p in zip(self.model.parameters(), G.parameters()):
-            avg.data *= self.decay
-            avg.data += (1.0 - self.decay) * p.data
-        for avg, b in zip(self.model.buffers(), G.buffers()):
-            avg.data[...] = b.data
+        self.average.update(G, step)
 
 
 class Itself:
