@@ -28,6 +28,8 @@ import tempfile
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
+from tinygan.gan.averaging import GeneratorEMA  # noqa: E402  (after the path is set)
+from tinygan.gan.loops import gan_loop  # noqa: E402
 
 EMA_DECAYS = (0.99, 0.995)
 LATE_AVERAGES = ((1000, 0.999), (500, 0.9995))  # (first step, β)
@@ -42,10 +44,10 @@ class LateAverage:
 
     @property
     def model(self):
-        return self.average.model
+        """The average's generator; None while the run has not reached ``start``."""
+        return None if self.average is None else self.average.model
 
     def update(self, G, step: int) -> None:
-        from tinygan.gan.averaging import GeneratorEMA
         if step < self.start:
             return
         if self.average is None:
@@ -67,9 +69,6 @@ class Itself:
 
 def loop_keeping(averages: dict):
     """A loop like gan_loop that also updates ``averages`` (name → object with update(G, t))."""
-    from tinygan.gan.averaging import GeneratorEMA
-    from tinygan.gan.loops import gan_loop
-
     def loop(G, D, opt_g, opt_d, real, noise, *, steps, start=0, **options):
         averages["G"] = Itself(G)
         for beta in EMA_DECAYS:
@@ -100,6 +99,9 @@ def screen(seed: int, data_dir: str, steps: int = None) -> dict:
     result = {"seed": seed, "steps": summary["steps"], "cpu_s": round(summary["cpu_s"], 1),
               f"run's own (ema {cfg.ema})": round(summary["metrics"]["frechet"], 2)}
     for name, average in averages.items():
+        if average.model is None:  # a late average of a run shorter than its start
+            result[name] = None
+            continue
         samples = generate(average.model, cfg.n_samples, seed)
         result[name] = round(digit_metrics(samples, "mnist", data_dir)["frechet"], 2)
     return result

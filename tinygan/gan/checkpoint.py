@@ -126,8 +126,8 @@ def merge_resume(saved: TrainConfig, given: TrainConfig) -> TrainConfig:
     changed = {}
     for name in given_options(given):
         value, old = getattr(given, name), getattr(saved, name)
-        if name == "instance_noise" and value is True:  # the bare flag, on the saved data
-            value = instance_noise_sigma0(saved.data)
+        if name == "instance_noise":  # the bare flag means the saved data's σ0
+            value = instance_noise_sigma0(value, saved.data)
         if name in RESUMABLE:
             if name in RECORDED and value != old:
                 changed[name] = [old, value]

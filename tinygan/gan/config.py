@@ -219,9 +219,12 @@ INSTANCE_NOISE_SIGMA0 = {"ring8": 0.3, "grid25": 0.5}
 INSTANCE_NOISE_OTHERWISE = 0.2
 
 
-def instance_noise_sigma0(data: str) -> float:
-    """σ0 of a bare ``--instance-noise`` on ``data`` (:data:`INSTANCE_NOISE_SIGMA0`)."""
-    return INSTANCE_NOISE_SIGMA0.get(data, INSTANCE_NOISE_OTHERWISE)
+def instance_noise_sigma0(value, data: str):
+    """``value`` of ``instance_noise`` as the run uses it: the bare flag (``True``) becomes
+    the σ0 of ``data`` (:data:`INSTANCE_NOISE_SIGMA0`), a number stays itself."""
+    if value is True:
+        return INSTANCE_NOISE_SIGMA0.get(data, INSTANCE_NOISE_OTHERWISE)
+    return value
 
 # The default recipe on images.  DCGAN: minibatches of 32 instead of the paper's 128, and
 # 2,500 steps (10 epochs of the shared 8,000-digit subset).  In the same 10 epochs (same
@@ -309,8 +312,7 @@ def resolve(cfg: TrainConfig) -> TrainConfig:
         cfg.recipe = "default"
     if cfg.recipe not in RECIPES:
         raise ConfigError(f"unknown recipe {cfg.recipe!r}; choose one of {', '.join(RECIPES)}")
-    if cfg.instance_noise is True:  # the bare flag: the data's own σ0
-        cfg.instance_noise = instance_noise_sigma0(cfg.data)
+    cfg.instance_noise = instance_noise_sigma0(cfg.instance_noise, cfg.data)
     defaults = recipe_defaults(cfg.model, cfg.data, cfg.recipe)
     if cfg.lr is not None:
         defaults.pop("lr_d", None)  # a given --lr sets D's rate too unless --lr-d is given
