@@ -6,10 +6,12 @@ Keys (defaults below in ``a``): model (gan, wgan, wgan-gp), data, steps, batch, 
 gact/dact (G's / D's activation), opt (adam, rmsprop, sgd), lr_g, lr_d, b1, b2, decay
 (1: the rates decay linearly to 0), ema (β of the moving average of G, 0: off), k,
 n_critic, clip, gp (λ), noise (instance-noise σ0), seed, evals (points of the learning
-curve), zdim, warmup (WGAN's 100-critic-step rule), clipb (WGAN: 0 clips the weight matrices only,
-not the biases), stop (end after this many steps, the schedules still spanning ``steps``:
-a screen of the early phase, where the plain GAN's modes are won or lost).  ``raw`` scores G, ``ema_m`` its
-moving average; ``curve`` rows are (step, CPU s, strict, HQ of the EMA, strict, HQ of G).
+curve), zdim, warmup (WGAN's 100-critic-step rule), clipb (WGAN: 0 clips the weight
+matrices only, not the biases), stop (end after this many steps, the schedules still
+spanning ``steps``: a screen of the early phase, where the plain GAN's modes are won or
+lost), ddrop (dropout of this p after each of D's hidden activations, as Goodfellow et al.
+2014 §5 trained theirs; 0: none).  ``raw`` scores G, ``ema_m`` its moving average;
+``curve`` rows are (step, CPU s, strict, HQ of the EMA, strict, HQ of G).
 """
 import sys, json, time, os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -27,7 +29,7 @@ from tinygan.metrics import mode_metrics
 a = dict(model="gan", data="ring8", steps=2000, batch=256, hidden="512,512,512", gact="relu",
          dact="relu", opt="adam", lr_g=1e-3, lr_d=1e-3, b1=0.5, b2=0.999, decay=1, ema=0.999,
          k=1, n_critic=5, clip=0.01, gp=0.1, noise=0.0, seed=0, evals=0, zdim=2, warmup=1,
-         cpu_limit=0, clipb=1, stop=0)
+         cpu_limit=0, clipb=1, stop=0, ddrop=0.0)
 for kv in sys.argv[1:]:
     key, v = kv.split("=", 1)
     a[key] = type(a[key])(v) if not isinstance(a[key], str) else v
@@ -43,6 +45,10 @@ B.manual_seed(a["seed"])
 ds = get_dataset(a["data"])
 hidden = tuple(int(h) for h in a["hidden"].split(","))
 G = MLPGenerator(a["zdim"], 2, hidden, a["gact"]); D = MLPDiscriminator(2, hidden, a["dact"])
+if a["ddrop"]:
+    from tinygan import nn
+    D = nn.Sequential(*[m for layer in D for m in
+                        ([layer, nn.Dropout(a["ddrop"])] if not isinstance(layer, nn.Linear) else [layer])])
 Ge = MLPGenerator(a["zdim"], 2, hidden, a["gact"]); Ge.load_state_dict(G.state_dict())
 def mk(params, lr):
     if a["opt"] == "adam": return optim.Adam(params, lr=lr, betas=(a["b1"], a["b2"]))

@@ -199,6 +199,7 @@ def test_image_defaults_resolve_to_the_image_recipe(data):
     assert cfg.ema == 0.999                            # samples from the moving average
     paper = make_config("dcgan", data=data, recipe="paper")
     assert (paper.batch_size, paper.lr, paper.betas) == (128, 2e-4, (0.5, 0.999))
+    assert (cfg.ngf, cfg.ndf) == (paper.ngf, paper.ndf) == (64, 64)  # Radford et al.'s
     wgan, wgan_paper = make_config("wgan", data=data), make_config("wgan", data=data,
                                                                     recipe="paper")
     # WGAN keeps the paper's method and minibatch, at half width and a faster RMSProp

@@ -44,7 +44,7 @@ DEMO_RUNS = {
 # samples lie on the ring, between the modes.
 DEMO_STEPS = {
     ("gan", "ring8"): 1500, ("gan-instance-noise", "ring8"): 1500, ("wgan", "ring8"): 600,
-    ("wgan-gp", "ring8"): 500,
+    ("wgan-gp", "ring8"): 1000,
 }
 TOY_SETS = ("ring8",)
 # DCGAN on digits: the default recipe (tinygan.gan.config.IMAGE_RECIPES: ngf = ndf = 64,
