@@ -47,8 +47,10 @@ hidden = tuple(int(h) for h in a["hidden"].split(","))
 G = MLPGenerator(a["zdim"], 2, hidden, a["gact"]); D = MLPDiscriminator(2, hidden, a["dact"])
 if a["ddrop"]:
     from tinygan import nn
+    # a Dropout after every activation (every layer that is not a Linear)
     D = nn.Sequential(*[m for layer in D for m in
-                        ([layer, nn.Dropout(a["ddrop"])] if not isinstance(layer, nn.Linear) else [layer])])
+                        ([layer] if isinstance(layer, nn.Linear)
+                         else [layer, nn.Dropout(a["ddrop"])])])
 Ge = MLPGenerator(a["zdim"], 2, hidden, a["gact"]); Ge.load_state_dict(G.state_dict())
 def mk(params, lr):
     if a["opt"] == "adam": return optim.Adam(params, lr=lr, betas=(a["b1"], a["b2"]))
