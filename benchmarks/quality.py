@@ -55,10 +55,11 @@ IMAGES = ("mnist",)
 # settings (`--recipe paper`) at the same number of steps as the default's.
 SETTINGS_2D = {
     # name: (model, options, generator steps (None: the default's), the settings in words)
-    "gan": ("gan", {}, None, "default recipe"),
+    "gan": ("gan", {}, None, "default recipe (LeakyReLU(0.2) in D)"),
     "gan-instance-noise": ("gan", dict(instance_noise=True), None,
                            "default recipe + instance noise, the data's σ0 (0.3 on ring8, 0.5 "
-                           "on grid25) annealed linearly to 0 (a bare `--instance-noise`)"),
+                           "on grid25) annealed linearly to 0 (a bare `--instance-noise`); D "
+                           "keeps ReLU"),
     "wgan": ("wgan", {}, None, "default recipe (weight clipping c = 0.01)"),
     "wgan-gp": ("wgan-gp", {}, None, "default recipe (two-sided penalty, λ = 0.1)"),
     "gan-paper": ("gan", dict(recipe="paper"), None, "--recipe paper (SGD 0.1, momentum 0.5)"),

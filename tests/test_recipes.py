@@ -277,6 +277,21 @@ def test_instance_noise_true_is_the_data_sigma0(data, sigma0):
     assert make_config(model, data=data).instance_noise == 0.0  # off unless asked for
 
 
+@pytest.mark.parametrize("data", ["ring8", "grid25"])
+def test_the_toy_gan_with_instance_noise_keeps_relu_in_d(data):
+    # LeakyReLU in D is the plain toy GAN's default, ReLU its default with instance noise
+    # (config.TOY_INSTANCE_NOISE_RECIPES); a given --d-activation wins over both
+    assert make_config("gan", data=data).d_activation == "leaky_relu"
+    assert make_config("gan", data=data, instance_noise=True).d_activation == "relu"
+    assert make_config("gan", data=data, instance_noise=0.1).d_activation == "relu"
+    given = make_config("gan", data=data, instance_noise=True, d_activation="leaky_relu")
+    assert given.d_activation == "leaky_relu"
+    assert make_config("gan", data=data, recipe="paper", instance_noise=True,
+                       ).d_activation == "relu"            # the paper's toy D: ReLU either way
+    # images keep their own default, noise or not
+    assert make_config("gan", data="mnist", instance_noise=True).d_activation == "leaky_relu"
+
+
 def test_a_given_lr_sets_both_rates_unless_lr_d_is_given_too():
     # DCGAN's default recipe has separate rates; --lr alone must still mean "both", as its
     # help says, and --lr-d keeps its own meaning beside it

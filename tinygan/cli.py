@@ -17,7 +17,8 @@ import sys
 from ._validate import betas_problem, is_positive_int
 from .gan.config import (ACTIVATIONS, ARCHS, BACKENDS, DATASETS, INSTANCE_NOISE_OTHERWISE,
                          INSTANCE_NOISE_SIGMA0, LR_DECAYS, MODELS, OPTIMIZERS, RECIPES,
-                         ConfigError, TrainConfig, describe_defaults)
+                         TOY_INSTANCE_NOISE_RECIPES, ConfigError, TrainConfig,
+                         describe_defaults)
 
 EXIT_BAD_OPTION, EXIT_DIVERGED = 2, 1
 
@@ -86,9 +87,10 @@ def _both(model: str):
     """``both(key)``: "default: X" — and "; --recipe paper: Y" where the paper's differs."""
     d, paper = describe_defaults(model, "default"), describe_defaults(model, "paper")
 
-    def both(key, show=str):
+    def both(key, show=str, note=""):
         here, there = show(d[key]), show(paper[key])
-        return f"default: {here}" + ("" if here == there else f"; --recipe paper: {there}")
+        return (f"default: {here}{note}"
+                + ("" if here == there else f"; --recipe paper: {there}"))
     return both
 
 
@@ -181,9 +183,12 @@ def _add_train_options(p: argparse.ArgumentParser, model: str) -> None:
     p.add_argument("--hidden", type=_int_list, default=None,
                    help=f"MLP hidden widths, G's and D's: width and depth "
                         f"({both('hidden', _csv)})")
+    noise_keeps = TOY_INSTANCE_NOISE_RECIPES.get(model, {}).get("d_activation")
     p.add_argument("--d-activation", choices=ACTIVATIONS, default=None,
-                   help=f"activation of the MLP discriminator / critic "
-                        f"({both('d_activation')})")
+                   help=f"activation of the MLP discriminator / critic ("
+                        + both("d_activation", note=f" ({noise_keeps} on the toys with "
+                                                    f"--instance-noise)" if noise_keeps else "")
+                        + ")")
     p.add_argument("--z-dim", type=_positive_int, default=None,
                    help=f"noise dimension ({both('z_dim')})")
     p.add_argument("--ngf", type=_positive_int, default=None,

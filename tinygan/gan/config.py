@@ -206,12 +206,21 @@ RECIPES = ("default", "paper")
 # tinygan.gan.averaging).
 TOY_RECIPES = {
     "gan": dict(optimizer="adam", lr=1e-3, betas=(0.5, 0.999), batch_size=256,
-                hidden=(256, 256, 256), steps=6000, lr_decay="linear"),
+                hidden=(256, 256, 256), d_activation="leaky_relu", steps=6000,
+                lr_decay="linear"),
     "wgan": dict(optimizer="rmsprop", lr=5e-4, batch_size=256, hidden=(256, 256, 256),
                  d_activation="leaky_relu", steps=3000, lr_decay="linear"),
     "wgan-gp": dict(optimizer="adam", lr=2e-3, betas=(0.5, 0.9), batch_size=256,
                     hidden=(128, 128, 128), steps=3500, lr_decay="linear"),
 }
+# What instance noise changes in the toy GAN's default recipe.  D keeps ReLU: LeakyReLU(0.2)
+# in D (Radford et al.'s rule for DCGAN's D, the plain toy GAN's default) held more modes
+# without noise — grid25 16, 22, 20, 25, 15 strict against ReLU's 11, 12, 12, 11, 9 (seeds
+# 0–4), ring8 8, 8, 8, 8, 7 against 8, 3, 7, 6, 7 — but with noise it lost them: grid25 at
+# σ0 = 0.5 14 and 12 strict / 32 and 31 % high quality against ReLU's 25 / 85 and 25 / 87 %
+# (seeds 0–1; 0.2 and 0.3 did no better) (benchmarks/QUALITY.md, "LeakyReLU in D").
+TOY_INSTANCE_NOISE_RECIPES = {"gan": dict(d_activation="relu")}
+
 # σ0 of a bare ``--instance-noise`` (``instance_noise=True``), by data set; σ is annealed
 # linearly from σ0 to 0 over the run.  Over seeds 0–4 (benchmarks/QUALITY.md, "Instance
 # noise's σ0"): on grid25, whose modes are 2 apart, σ0 = 0.5 held all 25 modes strict on
@@ -264,12 +273,16 @@ IMAGE_RECIPES = {
 }
 
 
-def recipe_defaults(model: str, data: str, recipe: str = "default") -> dict:
-    """Every default of ``model`` on ``data`` under ``recipe`` ("default" or "paper")."""
+def recipe_defaults(model: str, data: str, recipe: str = "default",
+                    instance_noise: float = 0.0) -> dict:
+    """Every default of ``model`` on ``data`` under ``recipe`` ("default" or "paper"), with
+    instance noise of σ0 ``instance_noise`` (0: off)."""
     d = dict(PAPER_DEFAULTS[model])
     d.update(data_defaults(model, data))
     if recipe == "default":
         d.update((IMAGE_RECIPES if data in IMAGE_DATA else TOY_RECIPES).get(model, {}))
+        if instance_noise and data not in IMAGE_DATA:
+            d.update(TOY_INSTANCE_NOISE_RECIPES.get(model, {}))
     return d
 
 
@@ -322,7 +335,7 @@ def resolve(cfg: TrainConfig) -> TrainConfig:
     if cfg.recipe not in RECIPES:
         raise ConfigError(f"unknown recipe {cfg.recipe!r}; choose one of {', '.join(RECIPES)}")
     cfg.instance_noise = instance_noise_sigma0(cfg.instance_noise, cfg.data)
-    defaults = recipe_defaults(cfg.model, cfg.data, cfg.recipe)
+    defaults = recipe_defaults(cfg.model, cfg.data, cfg.recipe, cfg.instance_noise)
     if cfg.lr is not None:
         defaults.pop("lr_d", None)  # a given --lr sets D's rate too unless --lr-d is given
     if cfg.epochs is not None:
