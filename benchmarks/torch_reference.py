@@ -15,12 +15,17 @@ recipe of :func:`tinygan.gan.config.make_config`, and the samples scored by the 
 Digits (``--model dcgan --data mnist``): the DCGAN pair of ``tinygan.gan.models`` for
 28 × 28 rebuilt layer by layer in PyTorch (z(100) → ConvT 7×7 → 2·ngf → ConvT 4/2 → ngf →
 ConvT 4/2 → 1, batch norm + ReLU, Tanh; D: Conv 4/2 → ndf → Conv 4/2 → 2·ndf + BN → Conv
-7×7 → 1, LeakyReLU 0.2; N(0, 0.02) init), tinygan's default digit recipe (Adam 2e-4, β1
-0.5, k = 1, m = 32, 2,500 steps, non-saturating loss), the same shuffled minibatches
+7×7 → 1, LeakyReLU 0.2; N(0, 0.02) init), tinygan's default digit recipe as
+``make_config`` resolves it (today Adam 8e-4 for G and 4e-4 for D, β (0.5, 0.99), k = 1,
+m = 32, 2,500 steps, the moving average of G, non-saturating loss), the same shuffled minibatches
 (tinygan's ``ImageStream``), and 2,000 samples in eval mode scored by
 ``tinygan.gan.outputs.digit_metrics`` (classifier Fréchet distance, class coverage):
 
     python benchmarks/torch_reference.py --model dcgan --data mnist --seeds 3
+
+``--set KEY=VALUE ...`` trains a recipe that differs from the default in the options
+named (e.g. ``--set betas=0.5,0.99``), as ``tinygan train`` would with the same flags, so
+that a screened change is measured in both engines before it becomes a default.
 """
 from __future__ import annotations
 
@@ -62,7 +67,7 @@ def _gan_d_step_then_g_loss(torch, G, D, od, real, noise):
     return F.binary_cross_entropy_with_logits(lf, torch.ones_like(lf))
 
 
-def train_torch(model: str, data: str, seed: int, steps: int = None) -> dict:
+def train_torch(model: str, data: str, seed: int, steps: int = None, **options) -> dict:
     """One PyTorch run of tinygan's default recipe for ``model`` on ``data``."""
     import torch
 
@@ -70,7 +75,7 @@ def train_torch(model: str, data: str, seed: int, steps: int = None) -> dict:
     from tinygan.gan.config import make_config
     from tinygan.gan.loops import critic_iterations
     from tinygan.metrics import mode_metrics
-    cfg = make_config(model, data=data, seed=seed, steps=steps)
+    cfg = make_config(model, data=data, seed=seed, steps=steps, **options)
     torch.set_num_threads(1)
     torch.manual_seed(seed)
     ds = get_dataset(data)
@@ -159,7 +164,7 @@ def _dcgan_pair(torch, cfg):
     return G, D
 
 
-def train_torch_dcgan(seed: int, steps: int = None, data_dir: str = None) -> dict:
+def train_torch_dcgan(seed: int, steps: int = None, data_dir: str = None, **options) -> dict:
     """One PyTorch run of tinygan's default DCGAN recipe on digits, scored by tinygan."""
     import torch
 
@@ -170,7 +175,8 @@ def train_torch_dcgan(seed: int, steps: int = None, data_dir: str = None) -> dic
     from tinygan.gan.sample import SAMPLE_SEED_TAG
     from tinygan.gan.streams import make_data
     data_dir = data_dir or find_mnist_dir()  # as the demo: $TINYGAN_DATA, ../shared/data/mnist, …
-    cfg = make_config("dcgan", data="mnist", data_dir=data_dir, seed=seed, steps=steps)
+    cfg = make_config("dcgan", data="mnist", data_dir=data_dir, seed=seed, steps=steps,
+                      **options)
     torch.set_num_threads(1)
     torch.manual_seed(seed)
     stream = make_data(cfg)
@@ -208,6 +214,31 @@ def train_torch_dcgan(seed: int, steps: int = None, data_dir: str = None) -> dic
                                        ("frechet", "classes_covered", "min_class_share")}}
 
 
+# The recipe options both PyTorch trainers above read from the config; any other option
+# would be accepted by make_config and then silently not trained with, so --set refuses it.
+SETTABLE = ("lr", "lr_d", "betas", "batch_size", "hidden", "d_activation", "ngf", "ndf",
+            "lr_decay", "ema", "z_dim", "n_critic", "clip", "gp_lambda")
+
+
+def _recipe_option(text: str):
+    """'betas=0.5,0.99' → ('betas', (0.5, 0.99)); numbers become numbers."""
+    key, sep, value = text.partition("=")
+    if not sep or key not in SETTABLE:
+        raise ValueError(f"expected KEY=VALUE with KEY one of {', '.join(SETTABLE)}, "
+                         f"got {text!r}")
+
+    def number(v):
+        try:
+            return int(v)
+        except ValueError:
+            try:
+                return float(v)
+            except ValueError:
+                return v
+    parts = [number(v) for v in value.split(",")]
+    return key, (tuple(parts) if key in ("betas", "hidden") else parts[0])
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--model", default="gan", choices=("gan", "dcgan", "wgan", "wgan-gp"))
@@ -217,14 +248,24 @@ def main(argv=None) -> int:
     p.add_argument("--first-seed", type=int, default=0,
                    help="seeds first-seed … first-seed + seeds − 1 (to run them side by side)")
     p.add_argument("--steps", type=int, default=None, help="default: the recipe's")
+    p.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE",
+                   help=f"recipe options that differ from the default, as make_config takes "
+                        f"them, e.g. betas=0.5,0.99 ndf=128 (only {', '.join(SETTABLE)}: "
+                        f"the ones this reference reads)")
     args = p.parse_args(argv)
     if (args.model == "dcgan") != (args.data == "mnist"):
         p.error("--model dcgan goes with --data mnist, and only it")
+    try:
+        options = dict(_recipe_option(text) for text in args.set)
+    except ValueError as e:
+        p.error(f"--set: {e}")
     for seed in range(args.first_seed, args.first_seed + args.seeds):
         if args.model == "dcgan":
-            result = train_torch_dcgan(seed, args.steps, args.data_dir)
+            result = train_torch_dcgan(seed, args.steps, args.data_dir, **options)
         else:
-            result = train_torch(args.model, args.data, seed, args.steps)
+            result = train_torch(args.model, args.data, seed, args.steps, **options)
+        if options:
+            result["options"] = options
         print(json.dumps(result), flush=True)
     return 0
 

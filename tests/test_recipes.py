@@ -197,6 +197,7 @@ def test_image_defaults_resolve_to_the_image_recipe(data):
     assert (cfg.batch_size, cfg.steps) == (32, 2500)  # 10 epochs of the 8,000-digit subset
     assert (cfg.lr, cfg.lr_of_d) == (8e-4, 4e-4)      # TTUR: G at twice D's rate
     assert cfg.ema == 0.999                            # samples from the moving average
+    assert cfg.betas == (0.5, 0.99)                    # Adam's β2: the last ≈ 100 steps
     paper = make_config("dcgan", data=data, recipe="paper")
     assert (paper.batch_size, paper.lr, paper.betas) == (128, 2e-4, (0.5, 0.999))
     assert (cfg.ngf, cfg.ndf) == (paper.ngf, paper.ndf) == (64, 64)  # Radford et al.'s

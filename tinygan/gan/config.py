@@ -196,6 +196,8 @@ RECIPES = ("default", "paper")
 # learning rate decayed linearly to 0 (``--lr-decay linear``: in the learning curves of
 # QUALITY.md the high-quality fraction rises as the rate falls); minibatches of 256;
 # 3 × 256 MLPs (3 × 512 cost 2.3× the time and did worse on grid25 in the same CPU time);
+# LeakyReLU(0.2) in GAN's D (DCGAN's rule for D): over seeds 0–4 it held 19.6 strict modes
+# of grid25 and 7.8 of ring8, where ReLU held 11.0 and 6.2 (QUALITY.md, "LeakyReLU in D");
 # a LeakyReLU critic for WGAN.  WGAN-GP: Adam at 2e-3 and 3 × 128 MLPs for 3,500 steps —
 # at 1e-3 (3 × 256, 2,000 steps) grid25 held 12.8 strict modes / 27 % high quality over 5
 # seeds; doubling the rate alone gave 25 / 80 % (seed 0) but ≈ 200 CPU-s, over the 3-minute
@@ -260,6 +262,11 @@ def instance_noise_sigma0(value, data: str):
 # as wide as G (ndf = 128), which lowered tinygan's FD (31.6, 25.4, 26.8, 27.4 → 21.3, 26.0,
 # 23.6, 21.4, seeds 0–3, for 2.3× the CPU time) but not PyTorch's on the same recipe (28.9,
 # 21.9 → 35.0, 26.6, seeds 0–1): an effect the engines do not agree on is not yet one.
+# Adam's β2 = 0.99 instead of 0.999 (the second-moment average of the last ≈ 100 steps
+# instead of ≈ 1,000, as Karras et al. 2018 train their GANs): tinygan 31.6, 25.4, 26.8,
+# 27.4, 26.0 → 23.7, 25.0, 24.5, 27.1, 18.8 (seeds 0–4, every seed better; mean 27.4 →
+# 23.8), PyTorch on the same recipe 28.9, 21.9, 21.3 → 22.1, 25.1, 24.0 (mean 24.0 → 23.7,
+# a narrower spread) (benchmarks/QUALITY.md, digits ablation).
 # WGAN (clipping):
 # the paper's recipe (RMSProp, c = 0.01, n_critic = 5 with the 100-step warm-up, m = 64) at
 # half the width and RMSProp at 4e-4 instead of 5e-5, for 2,500 steps: the paper's own
@@ -267,7 +274,7 @@ def instance_noise_sigma0(value, data: str):
 # what moved it — 2e-4: 52.6 (51.2 after 5,000 steps), 4e-4: 45.0 and 42.6, 8e-4: 43.2 and
 # 43.5 (seeds 0 and 1), each run ≈ 10.5 CPU-minutes (benchmarks/QUALITY.md, digits).
 IMAGE_RECIPES = {
-    "dcgan": dict(batch_size=32, steps=2500, lr=8e-4, lr_d=4e-4, ema=0.999),
+    "dcgan": dict(batch_size=32, steps=2500, lr=8e-4, lr_d=4e-4, betas=(0.5, 0.99), ema=0.999),
     "wgan": dict(ngf=32, ndf=32, lr=4e-4, steps=2500),
     "wgan-gp": dict(ngf=32, ndf=32, steps=2500),
 }
