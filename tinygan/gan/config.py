@@ -274,7 +274,8 @@ def instance_noise_sigma0(value, data: str):
 # what moved it — 2e-4: 52.6 (51.2 after 5,000 steps), 4e-4: 45.0 and 42.6, 8e-4: 43.2 and
 # 43.5 (seeds 0 and 1), each run ≈ 10.5 CPU-minutes (benchmarks/QUALITY.md, digits).
 IMAGE_RECIPES = {
-    "dcgan": dict(batch_size=32, steps=2500, lr=8e-4, lr_d=4e-4, betas=(0.5, 0.99), ema=0.999),
+    "dcgan": dict(batch_size=32, steps=2500, lr=8e-4, lr_d=4e-4, betas=(0.5, 0.99),
+                  ema=0.999),
     "wgan": dict(ngf=32, ndf=32, lr=4e-4, steps=2500),
     "wgan-gp": dict(ngf=32, ndf=32, steps=2500),
 }
