@@ -149,6 +149,47 @@ def test_matmul_split_across_threads(monkeypatch, sa, sb):
                              [rnd(*sa, seed=1), rnd(*sb, seed=2)])
 
 
+# ---------------------------------------------------------------- linear (x Wᵀ + b)
+@pytest.mark.parametrize("sx", [(5, 4), (2, 3, 4), (4,)])
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_linear(monkeypatch, sx, bias, threads):
+    """ops.linear, one Function: first and second order in x, W and b; with two threads
+    and ops.linalg.THREAD_MIN_MACS forced to 1, its backward computes the input and the
+    weight gradient at once (ops.linalg.matmul_arrays)."""
+    from tinygan import backend as B
+    from tinygan.ops import linalg
+    monkeypatch.setattr(linalg, "THREAD_MIN_MACS", 1)
+    args = [rnd(*sx, seed=1), rnd(3, 4, seed=2)] + ([rnd(3, seed=3)] if bias else [])
+    with B.num_threads(threads):
+        assert gradcheck(ops.linear, args)
+        # second order through a non-linearity (the map alone has no second derivative
+        # in x, W or b separately, but the products x·W do)
+        assert gradgradcheck(lambda *a: ops.tanh(ops.linear(*a)), args)
+
+
+def test_linear_one_side_constant():
+    """Only the gradients asked for: a constant input (a data batch) gets none, and a
+    constant weight only the input's."""
+    x, w = rnd(5, 4, seed=1, grad=False), rnd(3, 4, seed=2)
+    ops.linear(x, w).sum().backward()
+    assert x.grad is None and w.grad is not None
+    x, w = rnd(5, 4, seed=1), rnd(3, 4, seed=2, grad=False)
+    ops.linear(x, w).sum().backward()
+    assert w.grad is None
+    np.testing.assert_allclose(x.grad.numpy(), np.tile(w.numpy().sum(axis=0), (5, 1)))
+
+
+@pytest.mark.parametrize("args,match", [
+    (((5, 4), (3, 5)), r"input of shape \(5, 4\) does not end in in_features = 5"),
+    (((5, 4), (3, 4, 1)), r"weight must be 2-D"),
+    (((5, 4), (3, 4), (4,)), r"bias of shape \(4,\) does not match out_features = 3"),
+])
+def test_linear_names_the_mismatched_shape(args, match):
+    with pytest.raises(ValueError, match=match):
+        ops.linear(*[rnd(*shape) for shape in args])
+
+
 def test_matmul_operator_one_side_constant():
     w = rnd(4, 3, seed=2, grad=False)
     assert gradcheck(lambda x: x @ w, [rnd(2, 4, seed=1)])

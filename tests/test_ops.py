@@ -113,6 +113,25 @@ def test_matmul_split_across_threads_is_deterministic(shape_a, shape_b):
     assert np.max(np.abs(one - two)) <= 1e-6 * np.max(np.abs(one))
 
 
+def test_matmul_arrays_runs_two_products_whole_on_two_threads():
+    """A Linear layer's two gradient products (ops.linalg.matmul_arrays) on two host
+    threads: each product runs whole on one thread, so the bits are the one-thread
+    products' exactly, and the same on every repeat."""
+    from tinygan.ops import linalg
+    g = B.to_device(RNG.normal(size=(256, 512)).astype(np.float32))
+    w = B.to_device(RNG.normal(size=(512, 384)).astype(np.float32))
+    x = B.to_device(RNG.normal(size=(256, 384)).astype(np.float32))
+    pairs = [(g, w), (g.T, x)]
+    with B.num_threads(1):
+        one = [B.to_numpy(r) for r in linalg.matmul_arrays(pairs)]
+    with B.num_threads(2):
+        two = [B.to_numpy(r) for r in linalg.matmul_arrays(pairs)]
+        again = [B.to_numpy(r) for r in linalg.matmul_arrays(pairs)]
+    for a, b, c in zip(one, two, again):
+        assert np.array_equal(a, b) and np.array_equal(b, c)
+    np.testing.assert_allclose(one[0], B.to_numpy(g) @ B.to_numpy(w), rtol=1e-4, atol=1e-3)
+
+
 def test_where_does_not_leak_nan_from_the_unselected_side():
     # (as in PyTorch, the gradient of the unselected side is 0·(∂ log x) — NaN at x = 0 —
     # so x = 0 is left out; the forward value must be clean everywhere)

@@ -1,9 +1,8 @@
 """Functional forms of every layer and loss (``import tinygan.nn.functional as F``):
-the ops of :mod:`tinygan.ops` plus ``linear``, with PyTorch's ``inplace=`` accepted by the
+the ops of :mod:`tinygan.ops` (``linear`` among them), with PyTorch's ``inplace=`` accepted by the
 activations (always computed out of place, see :mod:`tinygan.nn.activation`)."""
 from ..ops import *  # noqa: F401,F403  (relu, conv2d, batch_norm, the losses, ...)
 from ..ops import activation as _act
-from .linear import linear  # noqa: F401
 
 
 def relu(x, inplace: bool = False):

@@ -3,18 +3,11 @@ from __future__ import annotations
 
 import math
 
-from ..autograd import Tensor
 from ..backend import default_dtype, xp
-from ..ops import matmul, transpose
+from ..ops import linear
 from . import init
 from ._dtype import check_input_dtype
 from .module import Module, Parameter
-
-
-def linear(x: Tensor, weight: Tensor, bias: Tensor = None) -> Tensor:
-    """Functional form of :class:`Linear`."""
-    y = matmul(x, transpose(weight))
-    return y + bias if bias is not None else y
 
 
 class Linear(Module):
@@ -32,7 +25,7 @@ class Linear(Module):
         else:
             self.register_parameter("bias", None)
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x):
         if x.ndim < 2 or x.shape[-1] != self.in_features:
             raise ValueError(f"Linear({self.in_features}, {self.out_features}): expected input "
                              f"of shape (N, {self.in_features}), got {x.shape}")

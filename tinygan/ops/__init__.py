@@ -8,6 +8,7 @@ and backward (on Tensors) side by side, in the module named after what it is:
 ``reduce.py``          sum, mean, var, max, min
 ``shape.py``           reshape, transpose, indexing, concatenate, stack
 ``linalg.py``          matmul
+``linear.py``          linear (x Wᵀ + b as one op: the Linear layer)
 ``activation.py``      relu, leaky_relu, tanh, sigmoid, softplus
 ``loss.py``            BCE (with logits), MSE, L1, cross-entropy
 ``conv.py``            conv2d, conv_transpose2d (im2col + GEMM)
@@ -26,6 +27,7 @@ from .activation import leaky_relu, log_sigmoid, relu, sigmoid, softplus, tanh
 from .elementwise import (abs, add, cast, clip, div, eq, exp, ge, gt, le, log, lt, maximum,
                           minimum, mul, ne, neg, pow, sqrt, sub, where)
 from .linalg import matmul
+from .linear import linear
 from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                    l1_loss, log_softmax, mse_loss, softmax)
 from .reduce import max, mean, min, sum, var

@@ -226,12 +226,16 @@ def _padded_columns(xpad, kernel, stride, out_hw):
 # (1-4 MiB all within a few % of each other), and the full column matrix is
 # never held.  A slice also keeps at least ``CHUNK_MIN_ROWS`` GEMM rows: thinner
 # GEMMs lose more to BLAS's per-call packing than blocking gains (DCGAN-64's
-# step was 3% slower with 128-row slices).  With more than one host thread
+# step was 3% slower with 128-row slices).  512 rather than 1024: at two threads
+# DCGAN-28's Conv(64→128) then runs in 2 slices per thread instead of 1, and its
+# forward + both gradients took 20.2 ms instead of 22.4 (batch 128: 35.4 for 38.6;
+# DCGAN-64's Conv(64→128) 96.4 for 102.1; one thread unchanged within 2 %; 2-core
+# AMD EPYC, benchmarks/README.md).  With more than one host thread
 # (backend.host_threads) the slices run in parallel (backend.parallel_for), so
 # their number is then a multiple of the thread count, at least one per thread.
 # NumPy only: a GPU wants one large GEMM.  None disables the slicing.
 COLUMN_CHUNK_BYTES = 2 << 20
-CHUNK_MIN_ROWS = 1024
+CHUNK_MIN_ROWS = 512
 # A product is split across threads only when each thread gets at least this many
 # GEMM rows: below it (e.g. DCGAN-64's 4×4 → 1 output conv, 64 rows in all) the
 # thread hand-off costs more than the product.

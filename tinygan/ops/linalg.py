@@ -18,31 +18,57 @@ THREAD_MIN_MACS = 1 << 25
 
 
 def matmul_array(a, b):
-    """a @ b on arrays; a large 2-D NumPy product is split across the host threads.
+    """a @ b on arrays; a large 2-D NumPy product is split across the host threads
+    (:func:`matmul_arrays` of one product)."""
+    return matmul_arrays([(a, b)])[0]
 
-    It splits the longer of M (rows of a) and N (columns of b) into one block per
-    thread, each block written into its own part of the result by a one-thread
-    BLAS call, so the bits depend only on the thread count."""
-    xp = B.array_module(a)
+
+def matmul_arrays(pairs):
+    """[a @ b for (a, b) in pairs] on arrays, the products computed together on the host
+    threads when their multiply-adds add up to THREAD_MIN_MACS.
+
+    The threads are shared out among the products in proportion to their work; a
+    product given p > 1 threads is cut along the longer of M (rows of a) and N (columns
+    of b) into p blocks, each written into its own part of the result by a one-thread
+    BLAS call.  So the bits depend only on the thread count and the shapes, and two
+    products on two threads (a Linear layer's input and weight gradients) each run
+    whole, as on one thread: the same bits, and one full-height GEMM per thread, which
+    took 1.56 ms for the pair 256×512×512 where splitting each took 1.88 ms (2-core
+    AMD EPYC; benchmarks/README.md, workload (a))."""
+    xp = B.array_module(pairs[0][0])
     threads = B.host_threads()
-    if (threads == 1 or xp.__name__ != "numpy" or a.ndim != 2 or b.ndim != 2
-            or a.shape[0] * a.shape[1] * b.shape[1] < THREAD_MIN_MACS):
-        return xp.matmul(a, b)
-    (m, k), n = a.shape, b.shape[1]
-    out = xp.empty((m, n), dtype=xp.result_type(a, b))
-    along_rows = m >= n
-    length = m if along_rows else n
-    blocks = even_slices(length, min(threads, length))
+    macs = [a.shape[0] * a.shape[1] * b.shape[1] if a.ndim == 2 and b.ndim == 2 else 0
+            for a, b in pairs]
+    if (threads == 1 or xp.__name__ != "numpy" or not all(macs)
+            or sum(macs) < THREAD_MIN_MACS):
+        return [_outer(a, b) if a.ndim == 2 == b.ndim and a.shape[1] == 1 else xp.matmul(a, b)
+                for a, b in pairs]
+    outs, blocks = [], []
+    for (a, b), work in zip(pairs, macs):
+        (m, _), n = a.shape, b.shape[1]
+        outs.append(xp.empty((m, n), dtype=xp.result_type(a, b)))
+        along_rows = m >= n
+        length = m if along_rows else n
+        parts = min(length, max(1, round(threads * work / sum(macs))))
+        blocks += [(a, b, outs[-1], along_rows, i, j) for i, j in even_slices(length, parts)]
 
     def block(p):
-        i, j = blocks[p]
+        a, b, out, along_rows, i, j = blocks[p]
         if along_rows:
             xp.matmul(a[i:j], b, out=out[i:j])
         else:
             xp.matmul(a, b[:, i:j], out=out[:, i:j])
 
     B.parallel_for(block, len(blocks))
-    return out
+    return outs
+
+
+def _outer(a, b):
+    """a @ b for a (M, 1) and b (1, N): the broadcast product, the same single rounding
+    per element.  A GEMM with K = 1 runs at a fraction of its speed: the input gradient
+    of a Linear(·, 1) output layer, (64, 1) @ (1, 6272), took 633 µs as a product and
+    45 µs as a * b (2-core AMD EPYC, one thread)."""
+    return a * b
 
 
 class MatMul(Function):
