@@ -58,31 +58,47 @@ def elementwise_on_threads(kernel, *arrays):
     ELEMENTWISE_MIN_ELEMENTS.  With one thread set, another backend than NumPy, or too few
     elements, ``kernel(*arrays)`` runs once.
     """
-    first = arrays[0]
-    if not split_pays(first):
-        kernel(*arrays)
+    elementwise_jobs_on_threads([(kernel, arrays)])
+
+
+def elementwise_jobs_on_threads(jobs):
+    """Each ``kernel(*arrays)`` of ``jobs`` = [(kernel, arrays), ...], as
+    elementwise_on_threads runs one, all in one hand-off to the host threads.
+
+    An optimizer's step is one such list, one job per parameter: the small parameters
+    (biases, batch-norm scales) then share the threads with the slices of the large ones,
+    where one hand-off per large parameter left them on the calling thread.  The jobs
+    must write disjoint arrays.  They split when their elements add up to what one
+    elementwise pass needs (split_pays); each is cut by the same rule as one pass, so
+    the bits are the serial loop's."""
+    sizes = [arrays[0].size for _, arrays in jobs]
+    if not jobs or not _split_pays(jobs[0][1][0], sum(sizes)):
+        for kernel, arrays in jobs:
+            kernel(*arrays)
         return
-    threads = B.host_threads()
-    if all(a.flags.c_contiguous for a in arrays):
-        arrays = tuple(a.reshape(-1) for a in arrays)  # views: contiguous
-    n = arrays[0].shape[0]
-    parts = min(threads * SLICES_PER_THREAD, first.size // ELEMENTWISE_MIN_ELEMENTS, n)
-    if parts < 2:
-        kernel(*arrays)
-        return
-    slices = even_slices(n, parts)
+    threads, pieces = B.host_threads(), []
+    for (kernel, arrays), size in zip(jobs, sizes):
+        if all(a.flags.c_contiguous for a in arrays):
+            arrays = tuple(a.reshape(-1) for a in arrays)  # views: contiguous
+        n = arrays[0].shape[0]
+        parts = max(1, min(threads * SLICES_PER_THREAD, size // ELEMENTWISE_MIN_ELEMENTS, n))
+        pieces += [(kernel, arrays, i, j) for i, j in even_slices(n, parts)]
 
     def run(k):
-        start, stop = slices[k]
-        kernel(*(a[start:stop] for a in arrays))
+        kernel, arrays, i, j = pieces[k]
+        kernel(*(a[i:j] for a in arrays))
 
-    B.parallel_for(run, parts)
+    B.parallel_for(run, len(pieces))
 
 
 def split_pays(array) -> bool:
     """Whether an elementwise pass over ``array`` runs on more than one host thread: more
     than one set, the NumPy backend, and ELEMENTWISE_MIN_ELEMENTS per thread for two."""
-    return (B.host_threads() > 1 and array.size >= 2 * ELEMENTWISE_MIN_ELEMENTS
+    return _split_pays(array, array.size)
+
+
+def _split_pays(array, size) -> bool:
+    return (B.host_threads() > 1 and size >= 2 * ELEMENTWISE_MIN_ELEMENTS
             and B.array_module(array).__name__ == "numpy")
 
 

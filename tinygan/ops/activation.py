@@ -11,10 +11,17 @@ from .elementwise import neg
 # split pays (ops/_util.split_pays); when no graph is recorded (no double backprop) the
 # backward is one fused pass, g·[x > 0], instead of building the mask and multiplying.
 # Elementwise, so the bits are the one-thread pass's (tests/test_elementwise_threads.py).
+#
+# NumPy's maximum against a scalar (or any stride-0 operand) runs 3-4x slower than
+# against an array: 0.60 ms vs 0.14 ms for 802,816 float32 values, DCGAN-28's largest
+# activation at batch 64 (NumPy 2.4, AVX2, 2-core AMD EPYC).  So ReLU and LeakyReLU's
+# derivative take their constant (0, the slope) from a filled array; a fill costs
+# ~0.03 ms.  Same operands in the same order, so the same values, NaN and -0.0 included.
 
 
 def _relu_into(x, out):
-    return B.array_module(x).maximum(x, 0, out=out)
+    out.fill(0)
+    return B.array_module(x).maximum(x, out, out=out)
 
 
 def _relu_grad_into(g, x, out):
@@ -25,7 +32,7 @@ class ReLU(Function):
     def forward(self, x):
         if split_pays(x):
             return map_on_threads(_relu_into, x)
-        return B.array_module(x).maximum(x, 0)
+        return _relu_into(x, B.array_module(x).empty_like(x))
 
     def backward(self, g):
         x = self.inputs[0].data
@@ -59,7 +66,7 @@ class LeakyReLU(Function):
         xp = B.array_module(x)
         if 0.0 <= self.slope <= 1.0:
             d = (x > 0).astype(x.dtype)
-            return xp.maximum(d, self.slope, out=d)
+            return xp.maximum(d, xp.full_like(d, self.slope), out=d)
         return xp.where(x > 0, 1.0, self.slope).astype(x.dtype)
 
     def _grad_into(self, g, x, out):

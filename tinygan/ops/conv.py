@@ -277,7 +277,7 @@ def _columns_to_image(rows, wrows, n, in_hw, channels, kernel, stride, padding, 
     ``rows`` (N·H·W, A) holds one row per grid point, ``wrows`` (A, KH·KW·C)
     the weight; the product, one column block per kernel offset, is added back
     into the (padded) image with one strided slice-add per offset (the adjoint
-    of im2col's strided view).  Returns an (N, C, OH, OW) view.
+    of im2col's strided view).  Returns an (N, C, OH, OW) view (channels-last memory).
     """
     xp = B.array_module(rows)
     (h, w), (kh, kw), (sh, sw), (ph, pw), (oh, ow) = in_hw, kernel, stride, padding, out_hw
@@ -304,13 +304,18 @@ def _columns_to_image(rows, wrows, n, in_hw, channels, kernel, stride, padding, 
     # reach is zeroed: one pass over the canvas less than zeros() followed by +=.
     first_assigns = kh >= sh and kw >= sw
     dtype = rows.dtype  # = the GEMM's result dtype (operands share one float dtype)
-    canvas = xp.empty((n, hq, sh, wq, sw, channels), dtype=dtype)
+    # Each batch slice fills its own padded canvas, whose inside is then copied into a
+    # contiguous channels-last output.  Returning a cropped view of one padded canvas
+    # instead left every later elementwise pass (batch norm, the activations and their
+    # gradients) iterating C-long runs: LeakyReLU's gradient on DCGAN-28's 64×64×14×14
+    # took 0.42 ms for its product with the cropped view, 0.16 with a contiguous one.
+    out = xp.empty((n, oh, ow, channels), dtype=dtype)
     slices = _batch_slices(rows, n, h * w, h * w * wrows.shape[1] * rows.itemsize) or [(0, n)]
 
     def col2im_slice(k):  # one slice of the batch (cache blocking), usually one
         i, j = slices[k]
         blocks = (rows[i * h * w:j * h * w] @ wrows).reshape(j - i, h, w, kh, kw, channels)
-        sub = canvas[i:j]
+        sub = xp.empty((j - i, hq, sh, wq, sw, channels), dtype=dtype)
         if first_assigns:
             sub[:, h:] = 0
             sub[:, :h, :, w:] = 0
@@ -326,10 +331,10 @@ def _columns_to_image(rows, wrows, n, in_hw, channels, kernel, stride, padding, 
                     target[...] = part.transpose(0, 1, 3, 2, 4, 5)
                 else:
                     target += part.transpose(0, 1, 3, 2, 4, 5)
+        out[i:j] = sub.reshape(j - i, hq * sh, wq * sw, channels)[:, ph:ph + oh, pw:pw + ow]
 
     B.parallel_for(col2im_slice, len(slices))
-    canvas = canvas.reshape(n, hq * sh, wq * sw, channels)
-    return canvas[:, ph:ph + oh, pw:pw + ow, :].transpose(0, 3, 1, 2)
+    return out.transpose(0, 3, 1, 2)
 
 
 def _weight_rows(w):

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from .. import backend as B
 from .._validate import betas_problem
-from ..ops._util import elementwise_on_threads
 from .optimizer import Optimizer
 
 
@@ -78,9 +77,9 @@ class Adam(Optimizer):
             denom += eps
             p -= step_size * m / denom
 
-        # Elementwise in p, g and the state, so a large parameter's update runs on slices
-        # on the host threads with the one-thread update's bits (ops/_util).
+        # Elementwise in p, g and the state: step() runs it on slices on the host threads,
+        # with the one-thread update's bits (ops/_util.elementwise_jobs_on_threads).
         arrays = [p, g, state["exp_avg"], state["exp_avg_sq"]]
         if group["amsgrad"]:
             arrays.append(state["max_exp_avg_sq"])
-        elementwise_on_threads(update, *arrays)
+        return update, tuple(arrays)

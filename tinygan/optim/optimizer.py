@@ -21,6 +21,7 @@ import math
 
 from .. import backend as B
 from ..autograd import Tensor, enable_grad
+from ..ops._util import elementwise_jobs_on_threads
 
 
 def _is_learning_rate(lr) -> bool:
@@ -130,6 +131,7 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        jobs = []
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
@@ -141,14 +143,23 @@ class Optimizer:
                 if g.dtype != p.data.dtype:
                     g = g.astype(p.data.dtype)
                 state = self.state.setdefault(id(p), {})
-                self._update(p.data, g, state, group)
+                job = self._update(p.data, g, state, group)
+                if job is not None:
+                    jobs.append(job)
                 # an in-place change, as PyTorch counts it: a graph that saved p before
                 # this step refuses to backpropagate through the new values
                 p._bump_version()
+        # every parameter's elementwise update in one hand-off to the host threads
+        elementwise_jobs_on_threads(jobs)
         return loss
 
-    def _update(self, p, g, state: dict, group: dict) -> None:  # pragma: no cover - abstract
-        """Update array ``p`` in place from gradient array ``g`` (do not modify ``g``)."""
+    def _update(self, p, g, state: dict, group: dict):  # pragma: no cover - abstract
+        """Update array ``p`` in place from gradient array ``g`` (do not modify ``g``).
+
+        Either do it and return None, or return ``(kernel, arrays)``: ``kernel(*arrays)``
+        does it, elementwise in the same-shape ``arrays`` (``p``, ``g`` and the state),
+        writing only ``p`` and the state.  :meth:`step` runs the kernels of all
+        parameters on the host threads (ops/_util.elementwise_jobs_on_threads)."""
         raise NotImplementedError
 
     # ------------------------------------------------------------ state dicts

@@ -15,7 +15,6 @@ RMSprop, lr 5e-5.
 from __future__ import annotations
 
 from .. import backend as B
-from ..ops._util import elementwise_on_threads
 from .adam import lerp_
 from .optimizer import Optimizer
 
@@ -67,11 +66,11 @@ class RMSprop(Optimizer):
             else:
                 p -= lr * g / avg
 
-        # Elementwise, so a large parameter's update runs on slices on the host threads
-        # with the one-thread update's bits (ops/_util.elementwise_on_threads).
+        # Elementwise: step() runs it on slices on the host threads, with the one-thread
+        # update's bits (ops/_util.elementwise_jobs_on_threads).
         arrays = [p, g, state["square_avg"]]
         if group["centered"]:
             arrays.append(state["grad_avg"])
         if mu > 0:
             arrays.append(state["momentum_buffer"])
-        elementwise_on_threads(update, *arrays)
+        return update, tuple(arrays)
