@@ -61,6 +61,7 @@ from .. import backend as B
 from ..autograd import Function, Tensor, is_grad_enabled
 from ._util import even_slices, sum_in_order
 from .linalg import matmul_array
+from .reduce import sum as reduce_sum
 
 __all__ = ["conv2d", "conv_transpose2d", "conv2d_weight", "conv_output_size",
            "conv_transpose_output_size"]
@@ -163,11 +164,18 @@ def _conv_tensors(who, x, weight, bias, transposed: bool):
     return x, weight, bias
 
 
-def _add_bias(y, bias):
-    """Bias with an ordinary broadcast add, so its gradient (a sum over N, H, W) comes free."""
-    if bias is None:
-        return y
-    return y + bias.reshape(1, bias.shape[0], 1, 1)
+def _bias_grad(g):
+    """∂L/∂b of y = conv(x) + b (b broadcast over N, H, W) for g = ∂L/∂y: g summed over
+    N, H and W.  A differentiable Tensor op when a graph is recorded; otherwise summed
+    as an (N·H·W, C) matrix when g lives in channels-last memory (a contiguous
+    reduction instead of one over strided axes)."""
+    if is_grad_enabled():
+        return reduce_sum(g, dim=(0, 2, 3))
+    a = g.data
+    rows = a.transpose(0, 2, 3, 1)
+    if rows.flags.c_contiguous:
+        return Tensor._make(rows.reshape(-1, a.shape[1]).sum(axis=0), False, None)
+    return Tensor._make(a.sum(axis=(0, 2, 3)), False, None)
 
 
 # ---------------------------------------------------------------- array kernels
@@ -271,13 +279,15 @@ def _batch_slices(a, n, rows_per_image, bytes_per_image):
 CHANNELS_FIRST_BELOW = 32
 
 
-def _columns_to_image(rows, wrows, n, in_hw, channels, kernel, stride, padding, out_hw):
+def _columns_to_image(rows, wrows, n, in_hw, channels, kernel, stride, padding, out_hw,
+                      bias=None):
     """GEMM + col2im: the image (N, C, OH, OW) whose im2col adjoint receives ``rows @ wrows``.
 
     ``rows`` (N·H·W, A) holds one row per grid point, ``wrows`` (A, KH·KW·C)
     the weight; the product, one column block per kernel offset, is added back
     into the (padded) image with one strided slice-add per offset (the adjoint
-    of im2col's strided view).  Returns an (N, C, OH, OW) view (channels-last memory).
+    of im2col's strided view).  Returns an (N, C, OH, OW) view (channels-last memory),
+    ``bias`` (C,) added when given.
     """
     xp = B.array_module(rows)
     (h, w), (kh, kw), (sh, sw), (ph, pw), (oh, ow) = in_hw, kernel, stride, padding, out_hw
@@ -291,7 +301,10 @@ def _columns_to_image(rows, wrows, n, in_hw, channels, kernel, stride, padding, 
         for i in range(kh):
             for j in range(kw):
                 canvas[:, :, i:i + hs:sh, j:j + ws:sw] += blocks[i, j]
-        return canvas[:, :, ph:ph + oh, pw:pw + ow].transpose(1, 0, 2, 3)
+        image = canvas[:, :, ph:ph + oh, pw:pw + ow]
+        if bias is not None:
+            image += bias.reshape(channels, 1, 1, 1)
+        return image.transpose(1, 0, 2, 3)
     # Channels-last: group the kernel offsets by stride phase, i = qi·sh + ri,
     # j = qj·sw + rj.  The canvas seen as (N, H/sh, sh, W/sw, sw, C) takes offset
     # (i, j) of grid point (y, x) at [y + qi, ri, x + qj, rj], so all sh·sw
@@ -332,6 +345,8 @@ def _columns_to_image(rows, wrows, n, in_hw, channels, kernel, stride, padding, 
                 else:
                     target += part.transpose(0, 1, 3, 2, 4, 5)
         out[i:j] = sub.reshape(j - i, hq * sh, wq * sw, channels)[:, ph:ph + oh, pw:pw + ow]
+        if bias is not None:
+            out[i:j] += bias  # while the slice is in cache
 
     B.parallel_for(col2im_slice, len(slices))
     return out.transpose(0, 3, 1, 2)
@@ -343,8 +358,9 @@ def _weight_rows(w):
     return B.array_module(w).ascontiguousarray(w.transpose(0, 2, 3, 1)).reshape(a, kh * kw * b)
 
 
-def _conv_forward(x, w, stride, padding, cols=None, keep=False):
-    """Array-level conv2d; returns (y, cols), cols None unless given or ``keep``."""
+def _conv_forward(x, w, stride, padding, cols=None, keep=False, bias=None):
+    """Array-level conv2d (+ ``bias`` when given); returns (y, cols), cols None unless
+    given or ``keep``."""
     n, c, h, wd = x.shape
     o, _, kh, kw = w.shape
     out_hw = (conv_output_size(h, kh, stride[0], padding[0]),
@@ -359,28 +375,32 @@ def _conv_forward(x, w, stride, padding, cols=None, keep=False):
         if cols is None:
             cols = _im2col(x, (kh, kw), stride, padding, out_hw)
         y = matmul_array(cols, wt)
+        if bias is not None:
+            y += bias
     else:  # cache-blocked: pad, im2col and GEMM one batch slice at a time, rows written in place
         xp, rows_per = B.array_module(x), out_hw[0] * out_hw[1]
         y = xp.empty((n * rows_per, o), dtype=x.dtype)
 
         def conv_slice(k):
             i, j = slices[k]
-            xp.matmul(_im2col(x[i:j], (kh, kw), stride, padding, out_hw), wt,
-                      out=y[i * rows_per:j * rows_per])
+            rows = y[i * rows_per:j * rows_per]
+            xp.matmul(_im2col(x[i:j], (kh, kw), stride, padding, out_hw), wt, out=rows)
+            if bias is not None:
+                rows += bias  # while the slice is in cache
 
         B.parallel_for(conv_slice, len(slices))
     return y.reshape(n, out_hw[0], out_hw[1], o).transpose(0, 3, 1, 2), cols
 
 
-def _conv_transpose_forward(x, w, stride, padding, output_padding):
-    """Array-level conv_transpose2d: GEMM to columns, then col2im."""
+def _conv_transpose_forward(x, w, stride, padding, output_padding, bias=None):
+    """Array-level conv_transpose2d (+ ``bias`` when given): GEMM to columns, then col2im."""
     n, cin, h, wd = x.shape
     _, cout, kh, kw = w.shape
     out_hw = (conv_transpose_output_size(h, kh, stride[0], padding[0], output_padding[0]),
               conv_transpose_output_size(wd, kw, stride[1], padding[1], output_padding[1]))
     # (N·H·W, Cin) @ (Cin, KH·KW·Cout), then col2im
     return _columns_to_image(_rows(x), _weight_rows(w), n, (h, wd), cout, (kh, kw), stride,
-                             padding, out_hw)
+                             padding, out_hw, bias)
 
 
 def _conv_weight_forward(x, gy, w_shape, stride, padding, cols=None, keep=False):
@@ -426,20 +446,22 @@ def _conv_input_grad(gy, w, in_hw, stride, padding):
 
 # ---------------------------------------------------------------- Functions
 class _Conv2d(Function):
-    """y = conv2d(x, w): dx = conv_transpose2d(g, w), dw = conv2d_weight(x, g).
+    """y = conv2d(x, w) (+ b): dx = conv_transpose2d(g, w), dw = conv2d_weight(x, g),
+    db = g summed over N, H, W.  The bias is added to the GEMM's output rows in place
+    (no second output array, no strided broadcast add).
 
     When the weight needs a gradient and the columns are no larger than x (see
     ``KEEP_COLUMNS``), the im2col columns of x are kept from the forward pass for
     conv2d_weight (saving one im2col per step).
     """
 
-    def forward(self, x, w):
-        y, cols = _conv_forward(x, w, self.stride, self.padding, self.cols, self.keep_cols)
+    def forward(self, x, w, b=None):
+        y, cols = _conv_forward(x, w, self.stride, self.padding, self.cols, self.keep_cols, b)
         self.cols = cols if self.keep_cols else None
         return y
 
     def backward(self, g):
-        x, w = self.inputs
+        x, w = self.inputs[:2]
         gx = gw = None
         if self.needs_input_grad[0]:
             gx = _conv_input_grad(g, w, x.shape[2:], self.stride, self.padding)
@@ -448,27 +470,30 @@ class _Conv2d(Function):
                                      padding=self.padding, cols=self.cols,
                                      keep_cols=is_grad_enabled())
         self.cols = None  # free the columns as soon as the weight gradient is made
+        if len(self.inputs) == 3:
+            return gx, gw, _bias_grad(g) if self.needs_input_grad[2] else None
         return gx, gw
 
 
 class _ConvTranspose2d(Function):
-    """y = conv_transpose2d(x, w): dx = conv2d(g, w), dw = conv2d_weight(g, x).
+    """y = conv_transpose2d(x, w) (+ b): dx = conv2d(g, w), dw = conv2d_weight(g, x),
+    db = g summed over N, H, W (the bias added by col2im, slice by slice).
 
     Both gradients need the im2col columns of g; they are built once and shared.
     """
 
-    def forward(self, x, w):
-        return _conv_transpose_forward(x, w, self.stride, self.padding, self.output_padding)
+    def forward(self, x, w, b=None):
+        return _conv_transpose_forward(x, w, self.stride, self.padding, self.output_padding, b)
 
     def backward(self, g):
-        x, w = self.inputs
+        x, w = self.inputs[:2]
         kernel = w.shape[2:]
         cols = None
         n, cout = g.shape[:2]
         npix = x.shape[2] * x.shape[3]
         blocked = _batch_slices(g.data, n, npix, npix * kernel[0] * kernel[1] * cout
                                 * g.data.itemsize) is not None
-        if all(self.needs_input_grad) and not blocked:
+        if all(self.needs_input_grad[:2]) and not blocked:
             # Unblocked: build the columns once for both.  Blocked (large batches on
             # the CPU), each product im2cols its own cache-sized slices instead.
             cols = _im2col(g.data, kernel, self.stride, self.padding, x.shape[2:])
@@ -479,6 +504,8 @@ class _ConvTranspose2d(Function):
         if self.needs_input_grad[1]:
             gw = _Conv2dWeight.apply(g, x, w_shape=w.shape, stride=self.stride,
                                      padding=self.padding, cols=cols, keep_cols=False)
+        if len(self.inputs) == 3:
+            return gx, gw, _bias_grad(g) if self.needs_input_grad[2] else None
         return gx, gw
 
 
@@ -524,8 +551,8 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor = None, stride=1, padding=0) 
         raise ValueError(f"{who}: input of shape {x.shape} padded by {padding} is {h}x{w}, "
                          f"smaller than the kernel {kh}x{kw}")
     keep = _keep_columns((kh, kw), stride) and is_grad_enabled() and weight.requires_grad
-    y = _Conv2d.apply(x, weight, stride=stride, padding=padding, cols=None, keep_cols=keep)
-    return _add_bias(y, bias)
+    tensors = (x, weight) if bias is None else (x, weight, bias)
+    return _Conv2d.apply(*tensors, stride=stride, padding=padding, cols=None, keep_cols=keep)
 
 
 def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor = None, stride=1, padding=0,
@@ -545,9 +572,9 @@ def conv_transpose2d(x: Tensor, weight: Tensor, bias: Tensor = None, stride=1, p
     if oh <= 0 or ow <= 0:
         raise ValueError(f"{who}: input of shape {x.shape} with kernel {kh}x{kw}, stride "
                          f"{stride}, padding {padding} gives an empty output {oh}x{ow}")
-    y = _ConvTranspose2d.apply(x, weight, stride=stride, padding=padding,
-                               output_padding=output_padding)
-    return _add_bias(y, bias)
+    tensors = (x, weight) if bias is None else (x, weight, bias)
+    return _ConvTranspose2d.apply(*tensors, stride=stride, padding=padding,
+                                  output_padding=output_padding)
 
 
 def conv2d_weight(x: Tensor, grad_output: Tensor, weight_shape, stride=1, padding=0) -> Tensor:
