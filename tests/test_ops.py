@@ -132,6 +132,22 @@ def test_matmul_arrays_runs_two_products_whole_on_two_threads():
     np.testing.assert_allclose(one[0], B.to_numpy(g) @ B.to_numpy(w), rtol=1e-4, atol=1e-3)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("slope", [0.0, 1e-7, 0.01, 0.2, 1 / 3, 0.3, 0.49999997, 0.5, 0.7,
+                                   0.9999999, 1.0])
+def test_leaky_relu_gradient_is_g_or_slope_times_g_exactly(dtype, slope):
+    """The derivative mask is built as ([x > 0]·(1 − s)) + s (ops/activation.py); its
+    values must be exactly 1 and s in x's dtype, so the gradient is g or s·g to the bit,
+    as PyTorch's leaky_relu_backward computes it (NaN inputs take the slope too)."""
+    x = RNG.normal(size=(64, 33)).astype(dtype)
+    x[0, :3] = [0.0, -0.0, np.nan]
+    g = RNG.normal(size=x.shape).astype(dtype)
+    t = tg.Tensor(B.to_device(x), requires_grad=True, dtype=dtype)
+    ops.leaky_relu(t, slope).backward(tg.Tensor(B.to_device(g), dtype=dtype))
+    s = np.dtype(dtype).type(slope)
+    np.testing.assert_array_equal(B.to_numpy(t.grad.data), np.where(x > 0, g, g * s))
+
+
 def test_where_does_not_leak_nan_from_the_unselected_side():
     # (as in PyTorch, the gradient of the unselected side is 0·(∂ log x) — NaN at x = 0 —
     # so x = 0 is left out; the forward value must be clean everywhere)
