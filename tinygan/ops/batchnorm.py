@@ -54,6 +54,32 @@ def _param_shape(ndim, c):
     return (1, c) + (1,) * (ndim - 2)
 
 
+def _channel_rows(a):
+    """``a`` (N, C, *spatial) as an (N·H·W, C) matrix view when its memory is
+    channels-last (every conv output here, and (N, C) itself), else None."""
+    rows = a.transpose((0,) + tuple(range(2, a.ndim)) + (1,))
+    return rows.reshape(-1, a.shape[1]) if rows.flags.c_contiguous else None
+
+
+# Per-channel sums Σ a and Σ a·b over (N, H, W): on the (N·H·W, C) matrix, einsum sums
+# along the rows without materialising a·b, where NumPy's sum over the strided axes
+# walks one C-long run at a time: 0.46 ms for Σ a and 0.59 ms for Σ a·b against
+# 0.59 and 0.90 on DCGAN-28's 64×64×14×14 activation (cold caches, 2-core AMD EPYC).
+def _channel_sum(a):
+    rows = _channel_rows(a)
+    if rows is None:
+        return a.sum(axis=_stat_axes(a.ndim), keepdims=True)
+    return B.array_module(a).einsum("ij->j", rows).reshape(_param_shape(a.ndim, a.shape[1]))
+
+
+def _channel_dot(a, b):
+    ra, rb = _channel_rows(a), _channel_rows(b)
+    if ra is None or rb is None:
+        return (a * b).sum(axis=_stat_axes(a.ndim), keepdims=True)
+    return B.array_module(a).einsum("ij,ij->j", ra, rb).reshape(
+        _param_shape(a.ndim, a.shape[1]))
+
+
 class _BatchNormBase(Function):
     """Shared bookkeeping: which of (x, weight, bias) were passed as inputs."""
 
@@ -90,21 +116,20 @@ class BatchNormTrain(_BatchNormBase):
 
     def forward(self, *arrays):
         x, w, b = self._split(arrays)
-        axes = _stat_axes(x.ndim)
         pshape = _param_shape(x.ndim, x.shape[1])
         m = x.size // x.shape[1]
         xp = B.array_module(x)
         slices = _slices(x)
         # Two passes (μ, then the mean of (x − μ)²), not E[x²] − μ²: that difference
         # cancels catastrophically in float32 when |μ| >> σ.
-        mu = _channel_sums(slices, lambda i, j: (x[i:j].sum(axis=axes, keepdims=True),))[0]
+        mu = _channel_sums(slices, lambda i, j: (_channel_sum(x[i:j]),))[0]
         mu /= m
         y = xp.empty_like(x)  # x − μ first, then y in the same buffer
 
         def centred_square_sum(i, j):
             xc = y[i:j]
             xp.subtract(x[i:j], mu, out=xc)
-            return ((xc * xc).sum(axis=axes, keepdims=True),)
+            return (_channel_dot(xc, xc),)
 
         var = _channel_sums(slices, centred_square_sum)[0]  # biased σ²
         var /= m
@@ -148,7 +173,6 @@ class BatchNormTrain(_BatchNormBase):
     def _fused_backward(self, g, w):
         """The same formula on arrays, from the saved μ and 1/σ (x̂ = (x − μ)/σ)."""
         x = self.inputs[0].data
-        axes = _stat_axes(g.ndim)
         pshape = _param_shape(g.ndim, g.shape[1])
         m = g.size // g.shape[1]
         invstd, mu = self.invstd, self.mu
@@ -158,8 +182,7 @@ class BatchNormTrain(_BatchNormBase):
 
         def sums(i, j):
             xp.subtract(x[i:j], mu, out=xc[i:j])
-            return (g[i:j].sum(axis=axes, keepdims=True),
-                    (g[i:j] * xc[i:j]).sum(axis=axes, keepdims=True))
+            return _channel_sum(g[i:j]), _channel_dot(g[i:j], xc[i:j])
 
         sum_g, sum_gx = _channel_sums(slices, sums)
         sum_gx *= invstd  # Σ g·x̂
