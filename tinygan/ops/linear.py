@@ -11,7 +11,7 @@ the input and the weight gradient at once (linalg.matmul_arrays):
 from __future__ import annotations
 
 from ..autograd import Function, Tensor, is_grad_enabled
-from .linalg import matmul, matmul_arrays
+from .linalg import matmul, matmul_array, matmul_arrays
 from .reduce import sum as reduce_sum
 from .shape import reshape, transpose
 
@@ -20,9 +20,11 @@ class _Linear(Function):
     """y = x Wᵀ (+ b) on x of shape (*, in), W (out, in), b (out,)."""
 
     def forward(self, x, w, b=None):
-        y = matmul_arrays([(x.reshape(-1, x.shape[-1]), w.T)])[0]
-        if b is not None:
+        y = matmul_array(x.reshape(-1, x.shape[-1]), w.T)
+        if b is not None and b.dtype == y.dtype:
             y += b  # y is this call's own array: no second output array for the bias
+        elif b is not None:
+            y = y + b  # a wider bias promotes, as x Wᵀ + b would
         return y.reshape(x.shape[:-1] + (w.shape[0],))
 
     def backward(self, g):
