@@ -7,10 +7,10 @@ the download cache; nothing is downloaded).  Every run uses its model's *default
 recipe* (:data:`tinygan.gan.config.TOY_RECIPES` and ``IMAGE_RECIPES``: architecture,
 optimiser, learning-rate and noise schedules) with a shorter budget, ``--steps N``: the
 toy runs are whole runs whose schedules decay to 0 over the demo's N steps (measured on
-ring8, 6 Dec 2026: GAN 8 strict modes / 85 % high quality in 1,500 steps, GAN + instance
-noise 8 / 91 %, WGAN-GP 8 / 72 % in 1,000 steps — where stopping a default run after 400
+ring8, 6 Dec 2026: GAN 8 strict modes / 86 % high quality in 1,500 steps, GAN + instance
+noise 8 / 90 %, WGAN-GP 8 / 72 % in 1,000 steps — where stopping a default run after 400
 steps gave 0 strict / 4 %); DCGAN is the first 600 steps of its default run (Fréchet
-distance 39.6).  Each run gets a run folder (config, metrics, checkpoint, samples,
+distance 34.7).  Each run gets a run folder (config, metrics, checkpoint, samples,
 figures); the demo adds one comparison figure per data set (samples over the true modes,
 the metrics in each panel's title) and ``summary.md`` / ``summary.json``, which state
 each run's budget beside the default's.  grid25, whose runs need their whole default
