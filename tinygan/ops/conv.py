@@ -59,7 +59,7 @@ from __future__ import annotations
 
 from .. import backend as B
 from ..autograd import Function, Tensor, is_grad_enabled
-from ._util import even_slices, sum_in_order
+from ._util import channel_sum, even_slices, sum_in_order
 from .linalg import matmul_array
 from .reduce import sum as reduce_sum
 
@@ -166,16 +166,11 @@ def _conv_tensors(who, x, weight, bias, transposed: bool):
 
 def _bias_grad(g):
     """∂L/∂b of y = conv(x) + b (b broadcast over N, H, W) for g = ∂L/∂y: g summed over
-    N, H and W.  A differentiable Tensor op when a graph is recorded; otherwise summed
-    as an (N·H·W, C) matrix when g lives in channels-last memory (a contiguous
-    reduction instead of one over strided axes)."""
+    N, H and W.  A differentiable Tensor op when a graph is recorded; otherwise on
+    arrays (ops/_util.channel_sum)."""
     if is_grad_enabled():
         return reduce_sum(g, dim=(0, 2, 3))
-    a = g.data
-    rows = a.transpose(0, 2, 3, 1)
-    if rows.flags.c_contiguous:
-        return Tensor._make(rows.reshape(-1, a.shape[1]).sum(axis=0), False, None)
-    return Tensor._make(a.sum(axis=(0, 2, 3)), False, None)
+    return Tensor._make(channel_sum(g.data), False, None)
 
 
 # ---------------------------------------------------------------- array kernels

@@ -36,7 +36,7 @@ class _Linear(Function):
             gx = reshape(matmul(g2, w), x.shape) if need_x else None
             gw = matmul(transpose(g2), reshape(x, (-1, w.shape[1]))) if need_w else None
             gb = reduce_sum(g2, dim=0) if need_b else None
-            return gx, gw, gb
+            return (gx, gw, gb)[:len(self.inputs)]
         g2 = g.data.reshape(-1, w.shape[0])
         wanted = [need_x, need_w]
         products = [(g2, w.data), (g2.T, x.data.reshape(-1, w.shape[1]))]
@@ -44,7 +44,7 @@ class _Linear(Function):
         gx = Tensor._make(next(results).reshape(x.shape), False, None) if need_x else None
         gw = Tensor._make(next(results), False, None) if need_w else None
         gb = Tensor._make(g2.sum(axis=0), False, None) if need_b else None
-        return gx, gw, gb
+        return (gx, gw, gb)[:len(self.inputs)]
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor = None) -> Tensor:
