@@ -13,7 +13,7 @@ import pytest
 
 from tinygan.data import (DATA_NAMES, TOY_DATASETS, ChecksumError, DataError, DataLoader,
                           DownloadError, GaussianMixture, IDXError, MissingDataError, batches,
-                          cache_dir, download, get_dataset, load_mnist, read_idx,
+                          cache_dir, download, find_mnist_dir, get_dataset, load_mnist, read_idx,
                           read_idx_images, read_idx_labels, write_idx)
 from tinygan.data.toy import SwissRoll
 
@@ -194,6 +194,22 @@ def _write_mnist_folder(folder, n=12, gz=True, seed=0):
         write_idx(folder / f"{prefix}-labels-idx1-ubyte{ext}", labels)
         data[split] = (images, labels)
     return data
+
+
+@pytest.mark.parametrize("layout", ["the MNIST folder", "the cache above it"])
+def test_load_mnist_without_a_folder_reads_what_find_mnist_dir_finds(tmp_path, monkeypatch,
+                                                                     layout):
+    """`tinygan train dcgan --data mnist` (load_mnist with no folder) reads the digits
+    `tinygan demo` finds: $TINYGAN_DATA may name the MNIST folder itself or the cache
+    holding it as mnist/, and wins over ../shared/data/mnist."""
+    folder = tmp_path / "mnist"
+    data = _write_mnist_folder(folder, n=5)
+    monkeypatch.setenv("TINYGAN_DATA", str(folder if layout == "the MNIST folder" else tmp_path))
+    assert find_mnist_dir() == str(folder)
+    for split in ("train", "test"):
+        x, y = load_mnist(split=split)
+        np.testing.assert_array_equal(y, data[split][1])
+        assert x.shape == (5, 1, 28, 28)
 
 
 @pytest.mark.parametrize("gz", [True, False])

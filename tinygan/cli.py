@@ -114,8 +114,10 @@ def _add_train_options(p: argparse.ArgumentParser, model: str) -> None:
     p.add_argument("--data", choices=DATASETS, default=None,
                    help="training data (default: mnist for dcgan, ring8 otherwise)")
     p.add_argument("--data-dir", default=None,
-                   help="folder with the four MNIST-format IDX files (default: the cache, "
-                        "$TINYGAN_DATA or ~/.cache/tinygan)")
+                   help="folder with the four MNIST-format IDX files (default for MNIST: "
+                        "the first found of $TINYGAN_DATA, ../shared/data/mnist and the "
+                        "cache ~/.cache/tinygan/mnist, as tinygan demo looks; with "
+                        "--download, the cache)")
     p.add_argument("--download", action="store_true",
                    help="download missing MNIST/Fashion-MNIST files (checksums verified)")
     p.add_argument("--resize", metavar="N", type=_positive_int, default=None,

@@ -96,16 +96,19 @@ def find_mnist_dir(folder=None):
     """An MNIST folder already on disk (absolute path), or None; nothing is downloaded.
 
     With ``folder`` given: that folder if it holds the training IDX files, else None.
-    Otherwise the first that does of ``$TINYGAN_DATA``, ``../shared/data/mnist`` and
-    ``shared/data/mnist`` relative to the working directory, ``../shared/data/mnist``
+    Otherwise the first that does of ``$TINYGAN_DATA`` and its ``mnist`` sub-folder (the
+    variable may name the MNIST folder or the cache it lives in), ``../shared/data/mnist``
+    and ``shared/data/mnist`` relative to the working directory, ``../shared/data/mnist``
     next to the repository holding this package, and the download cache
-    (:func:`cache_dir` ``/ "mnist"``).  The demos, ``tinygan demo`` and the tests
-    all look here, so they find the same files.
+    (:func:`cache_dir` ``/ "mnist"``).  The demos, ``tinygan demo``, ``tinygan train``
+    (:func:`load_mnist` without a folder) and the tests all look here, so they find the
+    same files.
     """
     if folder is not None:
         return os.path.abspath(os.path.expanduser(folder)) if _has_split(folder) else None
     repo = Path(__file__).resolve().parents[2]  # tinygan/data/mnist.py -> the repository
-    candidates = [os.environ.get("TINYGAN_DATA"),
+    env = os.environ.get("TINYGAN_DATA")
+    candidates = [env, env and os.path.join(env, "mnist"),
                   os.path.join("..", "shared", "data", "mnist"),
                   os.path.join("shared", "data", "mnist"),
                   repo.parent / "shared" / "data" / "mnist",
@@ -302,13 +305,17 @@ def load_mnist(data_dir=None, split: str = "train", download: bool = False,
                timeout: float = 30.0, deadline: float = 60.0):
     """Images (N, 1, 28, 28) float32 in [−1, 1] and labels (N,) int64 of ``split``.
 
-    ``data_dir`` defaults to the cache folder of ``dataset`` ("mnist" or
-    "fashion-mnist").  With ``download=True`` missing files are downloaded
-    (and verified) into ``data_dir``.
+    ``data_dir`` defaults, for MNIST read without downloading, to the folder that
+    :func:`find_mnist_dir` finds (``$TINYGAN_DATA``, ``../shared/data/mnist``, ..., the
+    cache), so that ``tinygan train dcgan`` reads the digits ``tinygan demo`` found;
+    otherwise to the cache folder of ``dataset`` ("mnist" or "fashion-mnist").  With
+    ``download=True`` missing files are downloaded (and verified) into ``data_dir``.
     """
     info_name = str(dataset).lower().replace("_", "-")
     _dataset_info(info_name)
     _check_split(split)
+    if data_dir is None and info_name == "mnist" and not download:
+        data_dir = find_mnist_dir()
     folder = Path(data_dir).expanduser() if data_dir is not None else cache_dir() / info_name
     if data_dir is not None and folder.exists() and not folder.is_dir():
         raise DataError(f"data_dir {folder} is not a folder")
