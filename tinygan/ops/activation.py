@@ -62,11 +62,12 @@ class LeakyReLU(Function):
         xp.multiply(x, self.slope, out=out)  # Python float: stays in x's dtype (NEP 50)
         return xp.maximum(x, out, out=out)
 
-    def _slope_mask(self, x):
-        """The derivative [x > 0] + slope·[x ≤ 0] as an array of x's dtype."""
+    def _slope_mask(self, x, out=None):
+        """The derivative [x > 0] + slope·[x ≤ 0] as an array of x's dtype (in ``out``
+        when given and 0 ≤ slope ≤ 1)."""
         xp = B.array_module(x)
         if 0.0 <= self.slope <= 1.0:
-            return self._slope_mask_into(x, xp.empty_like(x))
+            return self._slope_mask_into(x, xp.empty_like(x) if out is None else out)
         return xp.where(x > 0, 1.0, self.slope).astype(x.dtype)
 
     def _slope_mask_into(self, x, out):
@@ -82,10 +83,7 @@ class LeakyReLU(Function):
         return out
 
     def _grad_into(self, g, x, out):
-        xp = B.array_module(x)
-        if 0.0 <= self.slope <= 1.0:
-            return xp.multiply(g, self._slope_mask_into(x, out), out=out)
-        return xp.multiply(g, self._slope_mask(x), out=out)
+        return B.array_module(x).multiply(g, self._slope_mask(x, out), out=out)
 
     def backward(self, g):
         x = self.inputs[0].data

@@ -39,8 +39,9 @@ def matmul_arrays(pairs):
     threads = B.host_threads()
     macs = [a.shape[0] * a.shape[1] * b.shape[1] if a.ndim == 2 and b.ndim == 2 else 0
             for a, b in pairs]
+    total = sum(macs)
     if (threads == 1 or xp.__name__ != "numpy" or not all(macs)
-            or sum(macs) < THREAD_MIN_MACS):
+            or total < THREAD_MIN_MACS):
         return [_outer(a, b) if a.ndim == 2 == b.ndim and a.shape[1] == 1 else xp.matmul(a, b)
                 for a, b in pairs]
     outs, blocks = [], []
@@ -49,7 +50,7 @@ def matmul_arrays(pairs):
         outs.append(xp.empty((m, n), dtype=xp.result_type(a, b)))
         along_rows = m >= n
         length = m if along_rows else n
-        parts = min(length, max(1, round(threads * work / sum(macs))))
+        parts = min(length, max(1, round(threads * work / total)))
         blocks += [(a, b, outs[-1], along_rows, i, j) for i, j in even_slices(length, parts)]
 
     def block(p):

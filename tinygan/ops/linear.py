@@ -38,11 +38,12 @@ class _Linear(Function):
             gb = reduce_sum(g2, dim=0) if need_b else None
             return (gx, gw, gb)[:len(self.inputs)]
         g2 = g.data.reshape(-1, w.shape[0])
-        wanted = [need_x, need_w]
-        products = [(g2, w.data), (g2.T, x.data.reshape(-1, w.shape[1]))]
-        results = iter(matmul_arrays([p for p, want in zip(products, wanted) if want]))
-        gx = Tensor._make(next(results).reshape(x.shape), False, None) if need_x else None
-        gw = Tensor._make(next(results), False, None) if need_w else None
+        products = [(g2, w.data)] if need_x else []
+        if need_w:
+            products.append((g2.T, x.data.reshape(-1, w.shape[1])))
+        results = matmul_arrays(products) if products else []
+        gx = Tensor._make(results[0].reshape(x.shape), False, None) if need_x else None
+        gw = Tensor._make(results[-1], False, None) if need_w else None
         gb = Tensor._make(g2.sum(axis=0), False, None) if need_b else None
         return (gx, gw, gb)[:len(self.inputs)]
 
