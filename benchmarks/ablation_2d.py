@@ -10,7 +10,9 @@ curve), zdim, warmup (WGAN's 100-critic-step rule), clipb (WGAN: 0 clips the wei
 matrices only, not the biases), stop (end after this many steps, the schedules still
 spanning ``steps``: a screen of the early phase, where the plain GAN's modes are won or
 lost), ddrop (dropout of this p after each of D's hidden activations, as Goodfellow et al.
-2014 §5 trained theirs; 0: none).  ``raw`` scores G, ``ema_m`` its moving average;
+2014 §5 trained theirs; 0: none), xscale (the critic sees x / xscale: a fixed scaling in
+front of D, so that a clipped first layer's kinks, |b| / ‖w‖ from the origin, can reach
+the modes; 1: none).  ``raw`` scores G, ``ema_m`` its moving average;
 ``curve`` rows are (step, CPU s, strict, HQ of the EMA, strict, HQ of G).
 """
 import sys, json, time, os
@@ -29,7 +31,7 @@ from tinygan.metrics import mode_metrics
 a = dict(model="gan", data="ring8", steps=2000, batch=256, hidden="512,512,512", gact="relu",
          dact="relu", opt="adam", lr_g=1e-3, lr_d=1e-3, b1=0.5, b2=0.999, decay=1, ema=0.999,
          k=1, n_critic=5, clip=0.01, gp=0.1, noise=0.0, seed=0, evals=0, zdim=2, warmup=1,
-         cpu_limit=0, clipb=1, stop=0, ddrop=0.0)
+         cpu_limit=0, clipb=1, stop=0, ddrop=0.0, xscale=1.0)
 for kv in sys.argv[1:]:
     key, v = kv.split("=", 1)
     a[key] = type(a[key])(v) if not isinstance(a[key], str) else v
@@ -51,6 +53,11 @@ if a["ddrop"]:
     D = nn.Sequential(*[m for layer in D for m in
                         ([layer] if isinstance(layer, nn.Linear)
                          else [layer, nn.Dropout(a["ddrop"])])])
+if a["xscale"] != 1.0:
+    from tinygan import nn
+    class _Scale(nn.Module):
+        def forward(self, x): return x * (1.0 / a["xscale"])
+    D = nn.Sequential(_Scale(), *D)
 Ge = MLPGenerator(a["zdim"], 2, hidden, a["gact"]); Ge.load_state_dict(G.state_dict())
 def mk(params, lr):
     if a["opt"] == "adam": return optim.Adam(params, lr=lr, betas=(a["b1"], a["b2"]))
