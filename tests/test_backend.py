@@ -334,6 +334,38 @@ def test_parallel_for_raises_the_error_of_a_body():
         assert running[0] == 0  # raised only once every thread had stopped
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_parallel_for_works_in_a_forked_child():
+    """A child forked after the pool started (a multiprocessing worker) inherits the pool's
+    bookkeeping but not its threads: it starts its own instead of waiting on none."""
+    import multiprocessing
+    with B.num_threads(2):
+        B.parallel_for(lambda k: None, 4)  # the parent's pool thread is running
+        ctx = multiprocessing.get_context("fork")
+        child = ctx.Process(target=_child_runs_parallel_for)
+        child.start()
+        child.join(timeout=60)
+        if child.is_alive():
+            child.kill()
+        assert child.exitcode == 0
+
+
+def _child_runs_parallel_for():
+    import threading
+    names = set()
+    with B.num_threads(2):
+        second = threading.Event()
+
+        def body(k):
+            names.add(threading.current_thread().name)
+            if len(names) == 2:
+                second.set()
+            second.wait(timeout=10)
+
+        B.parallel_for(body, 4)
+    os._exit(0 if len(names) == 2 else 1)
+
+
 @pytest.mark.parametrize("bad", [0, -2, "two", None])
 def test_set_num_threads_rejects_bad_counts(bad):
     with pytest.raises(ValueError, match="set_num_threads: n must be a positive integer"):

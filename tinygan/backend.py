@@ -436,27 +436,43 @@ def set_num_threads(n: int) -> bool:
 # the threads do run at once.  Measured in benchmarks/README.md ("tinygan's own
 # thread pool").
 
-_POOL = {"executor": None, "workers": 0}
+# The pool's threads, each waiting on its own queue.  A call hands each of them one job
+# and waits on one lock per thread, which the thread releases when its job is done:
+# 15.7 µs per two-thread hand-off against 30.7 µs through concurrent.futures'
+# ThreadPoolExecutor (its Future and Condition per job), on the 2-core AMD EPYC of
+# benchmarks/README.md with the cores busy; DCGAN-28's step at batch 64 makes about 64.
+_POOL = {"queues": [], "pid": None}
+
+
+def _pool_thread(jobs) -> None:
+    while True:
+        strand, done = jobs.get()
+        try:
+            strand()
+        finally:
+            done.release()
+
+
+def _pool_queues(workers: int):
+    """The job queues of at least ``workers`` persistent daemon threads (started on
+    first need; a forked child, which inherits the list but not the threads, starts its
+    own)."""
+    import queue
+    if _POOL["pid"] != os.getpid():
+        _POOL["queues"], _POOL["pid"] = [], os.getpid()
+    queues = _POOL["queues"]
+    while len(queues) < workers:
+        jobs = queue.SimpleQueue()
+        threading.Thread(target=_pool_thread, args=(jobs,), daemon=True,
+                         name=f"tinygan-host-{len(queues) + 1}").start()
+        queues.append(jobs)
+    return queues[:workers]
 
 
 def host_threads() -> int:
     """How many threads tinygan's host kernels use: :func:`set_num_threads`' ``n``
     (or :func:`num_threads`' inside it); 1 when neither was called."""
     return _HOST_THREADS[0] or 1
-
-
-def _executor(workers: int):
-    """A persistent pool of at least ``workers`` threads (rebuilt only to grow, so calls
-    that need fewer threads than the last, e.g. a product split in two on a 4-thread
-    setting, do not tear it down)."""
-    if _POOL["workers"] < workers:
-        import concurrent.futures
-        if _POOL["executor"] is not None:
-            _POOL["executor"].shutdown(wait=True)
-        _POOL["executor"] = concurrent.futures.ThreadPoolExecutor(
-            max_workers=workers, thread_name_prefix="tinygan-host")
-        _POOL["workers"] = workers
-    return _POOL["executor"]
 
 
 _POOL_PAUSED = [False]
@@ -496,6 +512,7 @@ def parallel_for(body, count: int, workers: int = None) -> None:
             body(k)
         return
     lock, state = threading.Lock(), {"next": 0, "failed": False}
+    errors = []
 
     def claim():
         with lock:
@@ -503,26 +520,24 @@ def parallel_for(body, count: int, workers: int = None) -> None:
             state["next"] = k + 1
         return k if k < count and not state["failed"] else None
 
-    def strand(_):
-        k = claim()
-        while k is not None:
-            try:
-                body(k)
-            except BaseException:
-                state["failed"] = True
-                raise
-            k = claim()
-
-    futures = [_executor(workers - 1).submit(strand, w) for w in range(1, workers)]
-    error = None
-    try:
-        strand(0)
-    except BaseException as exc:  # noqa: B902 (raised below, once the pool threads stop)
-        error = exc
-    for f in futures:
+    def strand():
         try:
-            f.result()
-        except BaseException as exc:  # noqa: B902
-            error = error or exc
-    if error is not None:
-        raise error
+            k = claim()
+            while k is not None:
+                body(k)
+                k = claim()
+        except BaseException as exc:  # noqa: B902 (raised by the calling thread below)
+            state["failed"] = True
+            errors.append(exc)
+
+    done = []
+    for jobs in _pool_queues(workers - 1):
+        finished = threading.Lock()
+        finished.acquire()
+        jobs.put((strand, finished))
+        done.append(finished)
+    strand()
+    for finished in done:
+        finished.acquire()
+    if errors:
+        raise errors[0]
