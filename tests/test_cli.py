@@ -55,7 +55,11 @@ def test_data_folder_without_idx_files(capsys, tmp_path):
 
 def test_help_shows_each_papers_defaults(capsys):
     # each option shows the default recipe's value and, where it differs, the paper's
-    for model, expected in [("gan", ["--recipe paper: sgd", "0.1", "momentum (default: 0.5)"]),
+    for model, expected in [("gan", ["--recipe paper: sgd", "0.1", "momentum (default: 0.5)",
+                                     # what --instance-noise keeps on the toys
+                                     "10000 toy (6000 on the toys with --instance-noise)",
+                                     "0.5,0.99 toy (0.5,0.999 on the toys with --instance-noise)",
+                                     "leaky_relu (relu on the toys with --instance-noise)"]),
                             ("dcgan", ["0.0002", "0.5,0.999", "128"]),
                             ("wgan", ["5e-05", "rmsprop", "0.01", "100 for the first 25"]),
                             ("wgan-gp", ["0.0001", "0.5,0.9", "10.0 images, 0.1 toy"])]:

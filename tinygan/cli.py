@@ -84,11 +84,16 @@ def _betas(text):
 
 
 def _both(model: str):
-    """``both(key)``: "default: X" — and "; --recipe paper: Y" where the paper's differs."""
+    """``both(key)``: "default: X" — with what ``--instance-noise`` changes on the toys
+    (config.TOY_INSTANCE_NOISE_RECIPES) — and "; --recipe paper: Y" where the paper's
+    differs."""
     d, paper = describe_defaults(model, "default"), describe_defaults(model, "paper")
+    noise = TOY_INSTANCE_NOISE_RECIPES.get(model, {})
 
-    def both(key, show=str, note=""):
+    def both(key, show=str):
         here, there = show(d[key]), show(paper[key])
+        note = (f" ({show(noise[key])} on the toys with --instance-noise)"
+                if key in noise else "")
         return (f"default: {here}{note}"
                 + ("" if here == there else f"; --recipe paper: {there}"))
     return both
@@ -185,12 +190,9 @@ def _add_train_options(p: argparse.ArgumentParser, model: str) -> None:
     p.add_argument("--hidden", type=_int_list, default=None,
                    help=f"MLP hidden widths, G's and D's: width and depth "
                         f"({both('hidden', _csv)})")
-    noise_keeps = TOY_INSTANCE_NOISE_RECIPES.get(model, {}).get("d_activation")
     p.add_argument("--d-activation", choices=ACTIVATIONS, default=None,
-                   help=f"activation of the MLP discriminator / critic ("
-                        + both("d_activation", note=f" ({noise_keeps} on the toys with "
-                                                    f"--instance-noise)" if noise_keeps else "")
-                        + ")")
+                   help=f"activation of the MLP discriminator / critic "
+                        f"({both('d_activation')})")
     p.add_argument("--z-dim", type=_positive_int, default=None,
                    help=f"noise dimension ({both('z_dim')})")
     p.add_argument("--ngf", type=_positive_int, default=None,

@@ -7,10 +7,10 @@ the download cache; nothing is downloaded).  Every run uses its model's *default
 recipe* (:data:`tinygan.gan.config.TOY_RECIPES` and ``IMAGE_RECIPES``: architecture,
 optimiser, learning-rate and noise schedules) with a shorter budget, ``--steps N``: the
 toy runs are whole runs whose schedules decay to 0 over the demo's N steps (measured on
-ring8, 6 Dec 2026: GAN 8 strict modes / 86 % high quality in 1,500 steps, GAN + instance
-noise 8 / 90 %, WGAN-GP 8 / 72 % in 1,000 steps — where stopping a default run after 400
-steps gave 0 strict / 4 %); DCGAN is the first 600 steps of its default run (Fréchet
-distance 34.7).  Each run gets a run folder (config, metrics, checkpoint, samples,
+ring8, 6 Dec 2026, third session: GAN 8 strict modes / 92 % high quality in 1,500 steps,
+GAN + instance noise 8 / 90 %, WGAN 2 / 12 % in 600 steps, WGAN-GP 8 / 72 % in 1,000
+steps — where stopping a default run after 400 steps gave 0 strict / 4 %); DCGAN is the
+first 600 steps of its default run (Fréchet distance 35.2).  Each run gets a run folder (config, metrics, checkpoint, samples,
 figures); the demo adds one comparison figure per data set (samples over the true modes,
 the metrics in each panel's title) and ``summary.md`` / ``summary.json``, which state
 each run's budget beside the default's.  grid25, whose runs need their whole default
@@ -39,9 +39,10 @@ DEMO_RUNS = {
     "wgan-gp": ("wgan-gp", {}),
 }
 # (name, data) → the demo's generator steps (the defaults' are in TOY_RECIPES), each
-# 30–75 CPU-seconds at 1 thread on a 2-core AMD EPYC.  Clipped WGAN concentrates on the
-# modes only late in its 3,000-step default run (benchmarks/QUALITY.md): at 600 steps its
-# samples lie on the ring, between the modes.
+# 20–60 CPU-seconds at 1 thread on a 2-core AMD EPYC.  Clipped WGAN concentrates on the
+# modes only late in its 3,000-step default run (benchmarks/QUALITY.md): at 600 steps most
+# of its samples lie on the ring, between the modes (seed 0: 2 strict / 12 %), and whole
+# runs of 1,000 and 1,500 steps did no better for their cost (0 / 5 % and 2 / 22 %).
 DEMO_STEPS = {
     ("gan", "ring8"): 1500, ("gan-instance-noise", "ring8"): 1500, ("wgan", "ring8"): 600,
     ("wgan-gp", "ring8"): 1000,
