@@ -438,9 +438,9 @@ def set_num_threads(n: int) -> bool:
 
 # The pool's threads, each waiting on its own queue.  A call hands each of them one job
 # and waits on one lock per thread, which the thread releases when its job is done:
-# 15.7 µs per two-thread hand-off against 30.7 µs through concurrent.futures'
-# ThreadPoolExecutor (its Future and Condition per job), on the 2-core AMD EPYC of
-# benchmarks/README.md with the cores busy; DCGAN-28's step at batch 64 makes about 64.
+# 25–30 µs per two-thread hand-off against 44 µs through concurrent.futures'
+# ThreadPoolExecutor (its Future and Condition per job) on the idle 2-core AMD EPYC of
+# benchmarks/README.md ("A lighter pool"), 16 against 31 µs with its cores busy.
 _POOL = {"queues": [], "pid": None}
 
 
