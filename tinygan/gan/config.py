@@ -241,7 +241,8 @@ TOY_INSTANCE_NOISE_RECIPES = {"gan": dict(d_activation="relu", betas=(0.5, 0.999
 # σ0 of a bare ``--instance-noise`` (``instance_noise=True``), by data set; σ is annealed
 # linearly from σ0 to 0 over the run.  Over seeds 0–4 (benchmarks/QUALITY.md, "Instance
 # noise's σ0"): on grid25, whose modes are 2 apart, σ0 = 0.5 held all 25 modes strict on
-# every seed (87.6 % high quality), where 0.2 held 11–25 (17.4 on average) and 1.0 still
+# every seed (87.6 % high quality; 20–25, mean 23.4 / 84.6 %, on the rounding of the Linear
+# op since, QUALITY.md), where 0.2 held 11–25 (17.4 on average) and 1.0 still
 # blurred the grid late in the run (6–12 strict, seeds 0–1).  On ring8, whose neighbouring
 # modes are 1.53 apart, 0.3 held all 8 strict on every seed at 95.9 % high quality, where
 # 0.2 lost a mode on one seed (7.8, 96.6 %) and 0.5 cost two points (94.4 %, seeds 0–2).
