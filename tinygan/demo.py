@@ -10,7 +10,7 @@ toy runs are whole runs whose schedules decay to 0 over the demo's N steps (meas
 ring8, 6 Dec 2026, third session: GAN 8 strict modes / 92 % high quality in 1,500 steps,
 GAN + instance noise 8 / 90 %, WGAN 2 / 12 % in 600 steps, WGAN-GP 8 / 72 % in 1,000
 steps — where stopping a default run after 400 steps gave 0 strict / 4 %); DCGAN is the
-first 600 steps of its default run (Fréchet distance 35.2). Each run gets a run folder
+first 600 steps of its default run (Fréchet distance 34.7). Each run gets a run folder
 (config, metrics, checkpoint, samples, figures); the demo adds one comparison figure per
 data set (samples over the true modes, the metrics in each panel's title) and
 ``summary.md`` / ``summary.json``, which state each run's budget beside the default's.
