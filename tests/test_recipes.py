@@ -12,7 +12,8 @@ from tinygan.autograd import Tensor
 from tinygan.gan.averaging import GeneratorEMA, after_each_step
 from tinygan.gan.loops import linear_decay
 from tinygan.gan.checkpoint import load_checkpoint
-from tinygan.gan.config import (IMAGE_DATA, IMAGE_RECIPES, PAPER_DEFAULTS, TOY_RECIPES,
+from tinygan.gan.config import (IMAGE_DATA, IMAGE_RECIPES, PAPER_DEFAULTS, TOY_DATA_RECIPES,
+                                TOY_RECIPES,
                                 ConfigError,
                                 data_defaults, make_config)
 from tinygan.gan.factory import build_models, build_optimizer
@@ -158,7 +159,7 @@ def test_paper_recipe_is_exactly_the_papers_settings(model, data):
 def test_toy_defaults_resolve_to_the_default_recipe(model, data):
     cfg = make_config(model, data=data)
     assert cfg.recipe == "default"
-    for key, value in TOY_RECIPES[model].items():
+    for key, value in dict(TOY_RECIPES[model], **TOY_DATA_RECIPES.get((model, data), {})).items():
         assert getattr(cfg, key) == value, key
     if model == "wgan":
         assert cfg.clip == 0.01  # the method keeps its weight clipping
@@ -281,10 +282,11 @@ def test_instance_noise_true_is_the_data_sigma0(data, sigma0):
 
 @pytest.mark.parametrize("data", ["ring8", "grid25"])
 def test_the_toy_gan_with_instance_noise_keeps_beta2_0999_and_6000_steps(data):
-    # the plain toy GAN: Adam's β2 = 0.99 for 10,000 steps; with instance noise the recipe
-    # it was measured on, β2 = 0.999 for 6,000 (config.TOY_INSTANCE_NOISE_RECIPES)
+    # the plain toy GAN: Adam's β2 = 0.99 for 10,000 steps (8,000 on grid25,
+    # config.TOY_DATA_RECIPES); with instance noise the recipe it was measured on, β2 =
+    # 0.999 for 6,000 (config.TOY_INSTANCE_NOISE_RECIPES)
     plain = make_config("gan", data=data)
-    assert (plain.betas, plain.steps) == ((0.5, 0.99), 10000)
+    assert (plain.betas, plain.steps) == ((0.5, 0.99), {"ring8": 10000, "grid25": 8000}[data])
     noisy = make_config("gan", data=data, instance_noise=True)
     assert (noisy.betas, noisy.steps, noisy.lr) == ((0.5, 0.999), 6000, plain.lr)
     given = make_config("gan", data=data, instance_noise=True, betas=(0.5, 0.9), steps=7)
