@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import threading
 
 import numpy
@@ -457,7 +458,6 @@ def _pool_queues(workers: int):
     """The job queues of at least ``workers`` persistent daemon threads (started on
     first need; a forked child, which inherits the list but not the threads, starts its
     own)."""
-    import queue
     if _POOL["pid"] != os.getpid():
         _POOL["queues"], _POOL["pid"] = [], os.getpid()
     queues = _POOL["queues"]
@@ -511,14 +511,13 @@ def parallel_for(body, count: int, workers: int = None) -> None:
         for k in range(count):
             body(k)
         return
-    lock, state = threading.Lock(), {"next": 0, "failed": False}
-    errors = []
+    lock, state, errors = threading.Lock(), {"next": 0}, []
 
     def claim():
         with lock:
             k = state["next"]
             state["next"] = k + 1
-        return k if k < count and not state["failed"] else None
+        return k if k < count and not errors else None  # none after a failure
 
     def strand():
         try:
@@ -527,7 +526,6 @@ def parallel_for(body, count: int, workers: int = None) -> None:
                 body(k)
                 k = claim()
         except BaseException as exc:  # noqa: B902 (raised by the calling thread below)
-            state["failed"] = True
             errors.append(exc)
 
     done = []

@@ -59,7 +59,7 @@ from __future__ import annotations
 
 from .. import backend as B
 from ..autograd import Function, Tensor, is_grad_enabled
-from ._util import channel_sum, even_slices, sum_in_order
+from ._util import channel_rows, channel_sum, even_slices, sum_in_order
 from .linalg import matmul_array
 from .reduce import sum as reduce_sum
 
@@ -199,9 +199,12 @@ def _rows(x):
     stride of H·W elements (4 KiB for 32×32 maps, which thrashes the cache).
     BLAS takes either layout of the operand without another copy.
     """
+    rows = channel_rows(x)
+    if rows is not None:
+        return rows
     n, c, h, w = x.shape
     xp = B.array_module(x)
-    if x.strides[1] == x.itemsize or c == 1:
+    if c == 1:  # one channel: its channels-last copy is a plain copy too
         return xp.ascontiguousarray(x.transpose(0, 2, 3, 1)).reshape(n * h * w, c)
     return xp.ascontiguousarray(x.transpose(1, 0, 2, 3)).reshape(c, n * h * w).T
 
