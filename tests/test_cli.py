@@ -58,6 +58,7 @@ def test_help_shows_each_papers_defaults(capsys):
     for model, expected in [("gan", ["--recipe paper: sgd", "0.1", "momentum (default: 0.5)",
                                      # what --instance-noise keeps on the toys
                                      "10000 toy (8000 on grid25; 6000 on the toys with",
+                                     "10000 on grid25 with --instance-noise)",
                                      "0.5,0.99 toy (0.5,0.999 on the toys with --instance-noise)",
                                      "leaky_relu (relu on the toys with --instance-noise)"]),
                             ("dcgan", ["0.0002", "0.5,0.999", "128"]),

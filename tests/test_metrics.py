@@ -338,3 +338,21 @@ def test_get_classifier_caches_weights(mnist_dir, tmp_path, monkeypatch):
     third = get_classifier(mnist_dir, epochs=1)
     np.testing.assert_array_equal(third.state_dict()["head.weight"],
                                   first.state_dict()["head.weight"])
+
+
+def test_get_classifier_survives_a_read_only_cache(mnist_dir, tmp_path, monkeypatch):
+    """A cache folder that cannot be written (a read-only shared data folder) warns and
+    returns the trained classifier, the same one a writable cache would have kept."""
+    import tinygan.metrics.frechet as frechet
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setenv("TINYGAN_DATA", str(tmp_path / "writable"))
+    kept = get_classifier(mnist_dir, epochs=1)
+    monkeypatch.setenv("TINYGAN_DATA", str(tmp_path / "read-only"))
+    monkeypatch.setattr(frechet.os, "makedirs", refuse)
+    with pytest.warns(UserWarning, match="could not cache the digit classifier"):
+        model = get_classifier(mnist_dir, epochs=1)
+    assert not (tmp_path / "read-only").exists()
+    np.testing.assert_array_equal(model.state_dict()["head.weight"],
+                                  kept.state_dict()["head.weight"])

@@ -281,14 +281,17 @@ def test_instance_noise_true_is_the_data_sigma0(data, sigma0):
 
 
 @pytest.mark.parametrize("data", ["ring8", "grid25"])
-def test_the_toy_gan_with_instance_noise_keeps_beta2_0999_and_6000_steps(data):
+def test_the_toy_gan_with_instance_noise_keeps_beta2_0999_and_its_own_length(data):
     # the plain toy GAN: Adam's β2 = 0.99 for 10,000 steps (8,000 on grid25,
     # config.TOY_DATA_RECIPES); with instance noise the recipe it was measured on, β2 =
-    # 0.999 for 6,000 (config.TOY_INSTANCE_NOISE_RECIPES)
+    # 0.999 for 6,000 (config.TOY_INSTANCE_NOISE_RECIPES), 10,000 on grid25
+    # (config.TOY_INSTANCE_NOISE_DATA_RECIPES)
     plain = make_config("gan", data=data)
     assert (plain.betas, plain.steps) == ((0.5, 0.99), {"ring8": 10000, "grid25": 8000}[data])
     noisy = make_config("gan", data=data, instance_noise=True)
-    assert (noisy.betas, noisy.steps, noisy.lr) == ((0.5, 0.999), 6000, plain.lr)
+    assert (noisy.betas, noisy.steps, noisy.lr) == \
+        ((0.5, 0.999), {"ring8": 6000, "grid25": 10000}[data], plain.lr)
+    assert make_config("gan", data=data, instance_noise=0.2).steps == noisy.steps  # any σ0
     given = make_config("gan", data=data, instance_noise=True, betas=(0.5, 0.9), steps=7)
     assert (given.betas, given.steps) == ((0.5, 0.9), 7)  # given options win
     assert make_config("gan", data=data, recipe="paper", instance_noise=True).steps == \

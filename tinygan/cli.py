@@ -17,7 +17,8 @@ import sys
 from ._validate import betas_problem, is_positive_int
 from .gan.config import (ACTIVATIONS, ARCHS, BACKENDS, DATASETS, INSTANCE_NOISE_OTHERWISE,
                          INSTANCE_NOISE_SIGMA0, LR_DECAYS, MODELS, OPTIMIZERS, RECIPES,
-                         TOY_DATA_RECIPES, TOY_INSTANCE_NOISE_RECIPES, ConfigError, TrainConfig,
+                         TOY_DATA_RECIPES, TOY_INSTANCE_NOISE_DATA_RECIPES,
+                         TOY_INSTANCE_NOISE_RECIPES, ConfigError, TrainConfig,
                          describe_defaults)
 
 EXIT_BAD_OPTION, EXIT_DIVERGED = 2, 1
@@ -85,17 +86,23 @@ def _betas(text):
 
 def _both(model: str):
     """``both(key)``: "default: X" — with what one toy data set or ``--instance-noise``
-    changes (config.TOY_DATA_RECIPES, TOY_INSTANCE_NOISE_RECIPES) — and "; --recipe paper:
+    changes (config.TOY_DATA_RECIPES, TOY_INSTANCE_NOISE_RECIPES and
+    TOY_INSTANCE_NOISE_DATA_RECIPES) — and "; --recipe paper:
     Y" where the paper's differs."""
     d, paper = describe_defaults(model, "default"), describe_defaults(model, "paper")
     noise = TOY_INSTANCE_NOISE_RECIPES.get(model, {})
-    by_data = {data: opts for (m, data), opts in TOY_DATA_RECIPES.items() if m == model}
+
+    def per_data(table):
+        return {data: opts for (m, data), opts in table.items() if m == model}
+    by_data, noise_by_data = per_data(TOY_DATA_RECIPES), per_data(TOY_INSTANCE_NOISE_DATA_RECIPES)
 
     def both(key, show=str):
         here, there = show(d[key]), show(paper[key])
         notes = [f"{show(opts[key])} on {data}" for data, opts in by_data.items() if key in opts]
         if key in noise:
             notes.append(f"{show(noise[key])} on the toys with --instance-noise")
+        notes += [f"{show(opts[key])} on {data} with --instance-noise"
+                  for data, opts in noise_by_data.items() if key in opts]
         note = f" ({'; '.join(notes)})" if notes else ""
         return (f"default: {here}{note}"
                 + ("" if here == there else f"; --recipe paper: {there}"))

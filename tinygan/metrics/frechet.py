@@ -24,6 +24,7 @@ import contextlib
 import hashlib
 import os
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -278,7 +279,11 @@ def get_classifier(data_dir=None, dataset: str = "mnist", cache_path=None, epoch
                 print(f"ignoring unreadable classifier cache {cache_path}: {exc}")
     model = train_classifier(images, labels, epochs=epochs, batch_size=batch_size, lr=lr,
                              seed=seed, verbose=verbose)
-    os.makedirs(cache_path.parent, exist_ok=True)
-    save({"state_dict": model.state_dict(), "arch": _ARCH_VERSION, "dataset": dataset},
-         cache_path)
+    try:  # a read-only cache (a shared data folder) costs a retrain next time, not the run
+        os.makedirs(cache_path.parent, exist_ok=True)
+        save({"state_dict": model.state_dict(), "arch": _ARCH_VERSION, "dataset": dataset},
+             cache_path)
+    except OSError as exc:
+        warnings.warn(f"could not cache the digit classifier at {cache_path}: {exc}; "
+                      f"it is retrained on the next call", stacklevel=2)
     return model
