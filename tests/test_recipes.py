@@ -13,9 +13,7 @@ from tinygan.gan.averaging import GeneratorEMA, after_each_step
 from tinygan.gan.loops import linear_decay
 from tinygan.gan.checkpoint import load_checkpoint
 from tinygan.gan.config import (IMAGE_DATA, IMAGE_RECIPES, PAPER_DEFAULTS, TOY_DATA_RECIPES,
-                                TOY_RECIPES,
-                                ConfigError,
-                                data_defaults, make_config)
+                                TOY_RECIPES, ConfigError, data_defaults, make_config)
 from tinygan.gan.factory import build_models, build_optimizer
 from tinygan.gan.sample import sample_to_file
 from tinygan.gan.train import train

@@ -87,8 +87,7 @@ def _betas(text):
 def _both(model: str):
     """``both(key)``: "default: X" — with what one toy data set or ``--instance-noise``
     changes (config.TOY_DATA_RECIPES, TOY_INSTANCE_NOISE_RECIPES and
-    TOY_INSTANCE_NOISE_DATA_RECIPES) — and "; --recipe paper:
-    Y" where the paper's differs."""
+    TOY_INSTANCE_NOISE_DATA_RECIPES) — and "; --recipe paper: Y" where the paper's differs."""
     d, paper = describe_defaults(model, "default"), describe_defaults(model, "paper")
     noise = TOY_INSTANCE_NOISE_RECIPES.get(model, {})
 
