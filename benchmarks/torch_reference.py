@@ -52,13 +52,14 @@ def _mlp(torch, sizes, act):
     return torch.nn.Sequential(*layers)
 
 
-def _gan_d_step_then_g_loss(torch, G, D, od, real, noise):
-    """One D step of Algorithm 1 (ascend V(D, G), from logits), then G's non-saturating loss
+def _gan_d_step_then_g_loss(torch, G, D, od, real, noise, real_label=1.0):
+    """One D step of Algorithm 1 (ascend V(D, G), from logits; D's target for data is
+    ``real_label``, < 1 under one-sided label smoothing), then G's non-saturating loss
     −log D(G(z)) on fresh noise, as tinygan.gan.steps; the caller steps G."""
     import torch.nn.functional as F
     x, fake = real(), G(noise()).detach()
     lr_, lf = D(x), D(fake)
-    loss = (F.binary_cross_entropy_with_logits(lr_, torch.ones_like(lr_))
+    loss = (F.binary_cross_entropy_with_logits(lr_, torch.full_like(lr_, real_label))
             + F.binary_cross_entropy_with_logits(lf, torch.zeros_like(lf)))
     od.zero_grad()
     loss.backward()
@@ -104,7 +105,8 @@ def train_torch(model: str, data: str, seed: int, steps: int = None, **options) 
             for g in o.param_groups:
                 g["lr"] = lr * frac
         if model == "gan":
-            loss_g = _gan_d_step_then_g_loss(torch, G, D, od, real, noise)
+            loss_g = _gan_d_step_then_g_loss(torch, G, D, od, real, noise,
+                                             cfg.real_label)
         else:
             n = critic_iterations(step, cfg.n_critic, cfg.critic_warmup) \
                 if model == "wgan" else cfg.n_critic
@@ -190,7 +192,8 @@ def train_torch_dcgan(seed: int, steps: int = None, data_dir: str = None, **opti
     cpu0 = time.process_time()
     for step in range(cfg.steps):
         loss_g = _gan_d_step_then_g_loss(torch, G, D, od, lambda: torch.from_numpy(stream.next(m)),
-                                         lambda: torch.randn(m, cfg.z_dim, 1, 1))
+                                         lambda: torch.randn(m, cfg.z_dim, 1, 1),
+                                         cfg.real_label)
         og.zero_grad()
         loss_g.backward()
         og.step()
@@ -217,7 +220,7 @@ def train_torch_dcgan(seed: int, steps: int = None, data_dir: str = None, **opti
 # The recipe options both PyTorch trainers above read from the config; any other option
 # would be accepted by make_config and then silently not trained with, so --set refuses it.
 SETTABLE = ("lr", "lr_d", "betas", "batch_size", "hidden", "d_activation", "ngf", "ndf",
-            "lr_decay", "ema", "z_dim", "n_critic", "clip", "gp_lambda")
+            "lr_decay", "ema", "z_dim", "n_critic", "clip", "gp_lambda", "label_smoothing")
 
 
 def _recipe_option(text: str):

@@ -352,9 +352,10 @@ def test_mse(reduction):
 
 @pytest.mark.parametrize("fn", [
     lambda r, f: gl.discriminator_loss(r, f), lambda r, f: gl.value_function(r, f),
+    lambda r, f: gl.discriminator_loss(r, f, real_label=0.9),
     lambda r, f: gl.generator_loss(f), lambda r, f: gl.generator_loss(f, saturating=True),
     lambda r, f: gl.critic_loss(r, f), lambda r, f: gl.wasserstein_generator_loss(f),
-], ids=["d_loss", "value", "g_nonsat", "g_sat", "critic", "w_gen"])
+], ids=["d_loss", "value", "d_loss_smoothed", "g_nonsat", "g_sat", "critic", "w_gen"])
 def test_gan_losses(fn):
     assert gradcheck(fn, [rnd(5, 1, lo=-4, hi=4, seed=1), rnd(5, 1, lo=-4, hi=4, seed=2)])
 
@@ -424,6 +425,8 @@ GRADGRAD_CASES = {
     "mse": (ops.mse_loss, lambda: [rnd(2, 3, seed=1), rnd(2, 3, seed=2)]),
     "d_loss": (gl.discriminator_loss, lambda: [rnd(4, lo=-4, hi=4, seed=1),
                                                rnd(4, lo=-4, hi=4, seed=2)]),
+    "d_loss_smoothed": (lambda r, f: gl.discriminator_loss(r, f, real_label=0.8),
+                        lambda: [rnd(4, lo=-4, hi=4, seed=1), rnd(4, lo=-4, hi=4, seed=2)]),
     "g_loss": (lambda f: gl.generator_loss(f) + gl.generator_loss(f, saturating=True),
                lambda: [rnd(4, lo=-4, hi=4)]),
     "wgan": (lambda r, f: gl.critic_loss(r, f) * gl.wasserstein_generator_loss(f),

@@ -88,6 +88,22 @@ def test_bce_with_logits_matches_pytorch_at_extreme_logits(torch):
     np.testing.assert_allclose(host(ours_a.grad), ref_a.grad.numpy(), rtol=1e-6, atol=1e-7)
 
 
+def test_smoothed_discriminator_loss_matches_pytorch(torch, float64):
+    # PyTorch users write one-sided smoothing as BCE-with-logits against a target of 0.9
+    rng = np.random.default_rng(5)
+    r, f = rng.normal(scale=3.0, size=(6, 1)), rng.normal(scale=3.0, size=(6, 1))
+    ours_r, ours_f = T(r, True), T(f, True)
+    ref_r, ref_f = torch.tensor(r, requires_grad=True), torch.tensor(f, requires_grad=True)
+    bce = torch.nn.functional.binary_cross_entropy_with_logits
+    ref = bce(ref_r, torch.full_like(ref_r, 0.9)) + bce(ref_f, torch.zeros_like(ref_f))
+    ours = gl.discriminator_loss(ours_r, ours_f, real_label=0.9)
+    assert ours.item() == pytest.approx(ref.item(), rel=1e-12)
+    ours.backward()
+    ref.backward()
+    np.testing.assert_allclose(host(ours_r.grad), ref_r.grad.numpy(), rtol=1e-10, atol=1e-15)
+    np.testing.assert_allclose(host(ours_f.grad), ref_f.grad.numpy(), rtol=1e-10, atol=1e-15)
+
+
 # ---------------------------------------------------------------- BCE on probabilities
 def test_bce_on_probabilities_finite_at_zero_and_one():
     p = T([0.0, 1.0, 0.0, 1.0, 0.5], requires_grad=True)
@@ -152,6 +168,30 @@ def test_discriminator_loss_closed_form(float64):
     m = len(AR)
     np.testing.assert_allclose(gr, -(1 - d_real) / m, rtol=1e-12)   # −∂ log σ(a)/∂a / m
     np.testing.assert_allclose(gf, d_fake / m, rtol=1e-12)          # −∂ log(1−σ(a))/∂a / m
+
+
+@pytest.mark.parametrize("t", [0.9, 0.7])
+def test_one_sided_label_smoothing_closed_form(float64, t):
+    # −E[t log D(x) + (1 − t) log(1 − D(x))] − E log(1 − D(G(z)))  (Salimans et al. 2016, §3.4)
+    r, f = T(AR, True), T(AF, True)
+    loss = gl.discriminator_loss(r, f, real_label=t)
+    d_real, d_fake = sigmoid64(AR), sigmoid64(AF)
+    expected = -(np.mean(t * np.log(d_real) + (1 - t) * np.log(1 - d_real))
+                 + np.mean(np.log(1 - d_fake)))
+    assert loss.item() == pytest.approx(expected, rel=1e-12)
+    gr, gf = _grads(loss, r, f)
+    m = len(AR)
+    np.testing.assert_allclose(gr, (d_real - t) / m, rtol=1e-12)   # σ(a) − t per logit
+    np.testing.assert_allclose(gf, d_fake / m, rtol=1e-12)         # the fake side unchanged
+
+
+def test_one_sided_label_smoothing_optimum_is_t_times_d_star(float64):
+    # D* = t·p_data / (p_data + p_G): where p_data = p_G (one logit a scored as data and as
+    # G(z)) the loss's gradient σ(a) − t + σ(a) vanishes at D = t/2, not at the usual 1/2.
+    for t in (1.0, 0.9, 0.7):
+        a = T(np.array([np.log(t / 2) - np.log1p(-t / 2)]), True)
+        (g,) = _grads(gl.discriminator_loss(a, a, real_label=t), a)
+        assert abs(g[0]) < 1e-12
 
 
 def test_value_function_at_the_optimum_is_minus_log_4(float64):

@@ -179,6 +179,9 @@ def _add_train_options(p: argparse.ArgumentParser, model: str) -> None:
                        help="steps over which σ reaches 0 (default: all the steps)")
         p.add_argument("--saturating", action="store_true", default=None,
                        help="minimax generator loss log(1 − D(G(z))) instead of −log D(G(z))")
+        p.add_argument("--label-smoothing", metavar="ALPHA", type=_unit_float, default=None,
+                       help="one-sided label smoothing: D's target for data is 1 − ALPHA, "
+                            "for G(z) still 0 (Salimans et al. 2016, §3.4) (default: 0, off)")
     else:
         p.add_argument("--n-critic", type=_positive_int, default=None,
                        help=f"critic steps per generator step ({both('n_critic')}"

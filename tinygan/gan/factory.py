@@ -48,7 +48,7 @@ def loop_options(cfg: TrainConfig) -> dict:
         sigma = None
         if cfg.instance_noise:
             sigma = linear_decay(cfg.instance_noise, cfg.noise_anneal_steps or cfg.steps)
-        return dict(k=cfg.k, saturating=cfg.saturating, sigma=sigma)
+        return dict(k=cfg.k, saturating=cfg.saturating, sigma=sigma, real_label=cfg.real_label)
     if cfg.model == "wgan":
         return dict(n_critic=cfg.n_critic, clip=cfg.clip, warmup=cfg.critic_warmup)
     return dict(n_critic=cfg.n_critic, gp_lambda=cfg.gp_lambda)

@@ -35,20 +35,21 @@ def linear_decay(start: float, span: int):
 
 
 def gan_loop(G, D, opt_g, opt_d, real, noise, *, steps: int, start: int = 0, k: int = 1,
-             saturating: bool = False, sigma=None):
+             saturating: bool = False, sigma=None, real_label: float = 1.0):
     """Goodfellow et al. 2014, Algorithm 1 (GAN and DCGAN), with optional instance noise.
 
     ``k``: discriminator steps per generator step; ``saturating``: the minimax
     generator loss log(1 − D(G(z))) instead of the non-saturating −log D(G(z));
     ``sigma``: a function step → instance-noise σ (Sønderby et al.; e.g.
-    :func:`linear_decay`), None for none.
+    :func:`linear_decay`), None for none; ``real_label``: D's target for data, < 1 for
+    one-sided label smoothing (Salimans et al. 2016).
     """
     for step in range(start, steps):             # for number of training iterations do
         s = sigma(step) if sigma is not None else 0.0
         for _ in range(k):                       # for k steps do
             x, z = real(), noise()               # m data samples, m noise samples
             loss_d, real_logits, fake_logits = discriminator_step(
-                D, opt_d, x, generate_fakes(G, z), s)   # ascend V(D, G)
+                D, opt_d, x, generate_fakes(G, z), s, real_label)   # ascend V(D, G)
         loss_g = generator_step(G, D, opt_g, noise(),   # fresh m noise samples; descend
                                 saturating, s)          # the generator's loss
         record = dict(loss_d=loss_d, loss_g=loss_g, d_real=mean(sigmoid(real_logits)),

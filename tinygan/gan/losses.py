@@ -16,9 +16,23 @@ def value_function(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
     return -(mean(softplus(-real_logits)) + mean(softplus(fake_logits)))
 
 
-def discriminator_loss(real_logits: Tensor, fake_logits: Tensor) -> Tensor:
-    """L_D = −V(D, G): D *ascends* V (Algorithm 1), i.e. minimises −V."""
-    return -value_function(real_logits, fake_logits)
+def discriminator_loss(real_logits: Tensor, fake_logits: Tensor,
+                       real_label: float = 1.0) -> Tensor:
+    """L_D = −V(D, G): D *ascends* V (Algorithm 1), i.e. minimises −V.
+
+    ``real_label`` t < 1 is one-sided label smoothing (Salimans et al. 2016, §3.4): D's
+    target for data is t instead of 1 and for G(z) still 0, i.e. the cross-entropy
+    −E_x[t log D(x) + (1 − t) log(1 − D(x))] − E_z[log(1 − D(G(z)))].  Per logit a,
+    −t log σ(a) − (1 − t) log(1 − σ(a)) = softplus(−a) + (1 − t)·a, so the data term is
+    −V's plus (1 − t)·E_x[a(x)].  The optimum becomes D*(x) = t·p_data / (p_data + p_G):
+    D is kept from certainty on data, and where p_data = 0 (where G's samples must move
+    from) D* stays 0 — smoothing the fake label too would not keep that (the paper's
+    reason for one side only).
+    """
+    loss = -value_function(real_logits, fake_logits)
+    if real_label == 1.0:
+        return loss
+    return loss + (1.0 - real_label) * mean(real_logits)
 
 
 def generator_loss(fake_logits: Tensor, saturating: bool = False) -> Tensor:

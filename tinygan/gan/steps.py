@@ -66,16 +66,18 @@ def generate_fakes(G, z: Tensor) -> Tensor:
         return G(z)
 
 
-def discriminator_step(D, opt_d, x: Tensor, fake: Tensor, sigma: float = 0.0):
+def discriminator_step(D, opt_d, x: Tensor, fake: Tensor, sigma: float = 0.0,
+                       real_label: float = 1.0):
     """D ascends V(D, G) = E log D(x) + E log(1 − D(G(z))) by descending −V (MATH.md §1).
 
     ``fake`` is a batch of G(z) (a constant, see :func:`generate_fakes`); under
-    instance noise both batches get fresh N(0, σ² I).  Returns
+    instance noise both batches get fresh N(0, σ² I); ``real_label`` < 1 is one-sided
+    label smoothing (:func:`~tinygan.gan.losses.discriminator_loss`).  Returns
     (loss, real_logits, fake_logits).
     """
     real_logits = D(add_instance_noise(x, sigma))
     fake_logits = D(add_instance_noise(fake, sigma))
-    loss = gradient_step(opt_d, discriminator_loss(real_logits, fake_logits))
+    loss = gradient_step(opt_d, discriminator_loss(real_logits, fake_logits, real_label))
     return loss, real_logits, fake_logits
 
 
