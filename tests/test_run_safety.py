@@ -41,14 +41,16 @@ def _one_line_error(code, err, fragment):
     assert fragment in lines[0], (fragment, err)
 
 
-def _fake_idx_dir(path, n=40, size=28):
+def _fake_idx_dir(path, n=40, size=28, splits=("train",)):
     from tinygan.data.idx import write_idx
     rng = np.random.default_rng(0)
     os.makedirs(path, exist_ok=True)
-    write_idx(os.path.join(path, "train-images-idx3-ubyte.gz"),
-              rng.integers(0, 256, (n, size, size), dtype=np.uint8))
-    write_idx(os.path.join(path, "train-labels-idx1-ubyte.gz"),
-              rng.integers(0, 10, (n,), dtype=np.uint8))
+    for split in splits:
+        prefix = "train" if split == "train" else "t10k"
+        write_idx(os.path.join(path, f"{prefix}-images-idx3-ubyte.gz"),
+                  rng.integers(0, 256, (n, size, size), dtype=np.uint8))
+        write_idx(os.path.join(path, f"{prefix}-labels-idx1-ubyte.gz"),
+                  rng.integers(0, 10, (n,), dtype=np.uint8))
     return str(path)
 
 
@@ -284,6 +286,28 @@ def test_sample_reads_image_runs_of_any_shape(capsys, tmp_path):
     assert np.load(tmp_path / "s.npy").shape == (3, 1, 32, 32)
     code, _, err = _run(capsys, "train", "gan", "--resize", "32", "--out", str(tmp_path / "t"))
     _one_line_error(code, err, "--resize applies only to image data")
+
+
+def test_a_resized_run_is_scored_at_the_classifiers_size(capsys, tmp_path, monkeypatch):
+    """A 64×64 DCGAN on 28×28 digits ends with its digit metrics, not a traceback after
+    training: the samples are resampled to the classifier's 28×28 and the summary says so."""
+    from tinygan.data.resize import resize_images
+    from tinygan.gan.outputs import digit_metrics
+    monkeypatch.setenv("TINYGAN_DATA", str(tmp_path / "cache"))   # the classifier's cache
+    idx = _fake_idx_dir(tmp_path / "idx", splits=("train", "test"))
+    out = str(tmp_path / "r64")
+    code, printed, err = _run(capsys, "train", "dcgan", "--data-dir", idx, "--resize", "64",
+                              "--steps", "1", "--batch-size", "8", "--ngf", "2", "--ndf", "2",
+                              "--z-dim", "4", "--n-samples", "20", "--out", out)
+    assert code == 0 and "Traceback" not in err, err
+    assert "resampled from 64×64 to the classifier's 28×28" in printed
+    with open(os.path.join(out, "summary.json")) as f:
+        metrics = json.load(f)["metrics"]
+    assert metrics["resized_from"] == [64, 64] and np.isfinite(metrics["frechet"])
+    samples = np.load(os.path.join(out, "samples.npy"))
+    assert samples.shape == (20, 1, 64, 64)
+    at_28 = digit_metrics(resize_images(samples, 28), "mnist", idx)
+    assert "resized_from" not in at_28 and at_28["frechet"] == metrics["frechet"]
 
 
 def test_a_generator_of_another_shape_than_the_data_is_refused(tmp_path, monkeypatch):

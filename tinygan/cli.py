@@ -63,8 +63,8 @@ _unit_float = _number(float, lambda v: 0 <= v < 1, "a number in [0, 1)")
 
 
 def _int_list(text):
-    try:
-        values = tuple(int(v) for v in text.split(",") if v.strip())
+    try:  # an empty entry ("256,,256") is refused, not skipped: it may be a lost width
+        values = tuple(int(v) for v in text.split(","))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected comma-separated widths like 512,512,512, "
                                          f"got {text!r}") from None
@@ -300,8 +300,11 @@ def _cmd_train(args) -> int:
               f"(strict {metrics['modes_strict']}), high quality "
               f"{100 * metrics['high_quality']:.1f}%")
     elif metrics.get("frechet") is not None:
+        resized = ("" if "resized_from" not in metrics else
+                   " (resampled from {}×{} to the classifier's 28×28)".format(
+                       *metrics["resized_from"]))
         print(f"classifier Fréchet distance {metrics['frechet']:.1f} on {metrics['n_samples']} "
-              f"samples, {metrics['classes_covered']}/10 classes")
+              f"samples{resized}, {metrics['classes_covered']}/10 classes")
     print(f"training time: {summary['cpu_s']:.1f} CPU-s, {summary['wall_s']:.1f} s wall")
     return 0
 

@@ -31,19 +31,33 @@ def critic_on_grid(D, probability: bool):
     return f
 
 
+DIGIT_SIZE = (28, 28)  # the digit classifier's input (tinygan.metrics.frechet.DigitClassifier)
+
+
 def digit_metrics(samples: np.ndarray, data: str = "mnist", data_dir=None) -> dict:
     """Classifier Fréchet distance of host images to the held-out (test) digits, and class
     coverage: the features and predictions of tinygan's digit classifier
     (:func:`tinygan.metrics.get_classifier`, trained once on the training split and cached).
+
+    The classifier reads 28×28 digits: samples of another size (a run with ``--resize``)
+    are resampled to 28×28 bilinearly first, by the rule that resized the data, and the
+    result says so (``resized_from``: the samples' height and width).  Their FD is then
+    that of the resampled samples — comparable between runs of one size, not with 28×28
+    runs, since the two resamplings blur the digits.
 
     Returns ``frechet``, ``classes_covered``, ``class_kl``, ``histogram``, ``min_class_share``
     and ``n_samples``; ``{"finite": False}`` for non-finite samples, and ``{"error": ...}``
     when the test split or the labels are not at hand.
     """
     from ..data.mnist import DataError, load_mnist
+    from ..data.resize import resize_images
     from ..metrics import class_coverage, classifier_frechet_distance, get_classifier
     if not np.isfinite(samples).all():
         return {"finite": False}
+    resized = {}
+    if samples.ndim == 4 and samples.shape[-2:] != DIGIT_SIZE:
+        resized = {"resized_from": list(samples.shape[-2:])}
+        samples = resize_images(samples, DIGIT_SIZE)
     try:
         clf = get_classifier(data_dir, data)
         test, _ = load_mnist(data_dir, "test", dataset=data)
@@ -54,7 +68,7 @@ def digit_metrics(samples: np.ndarray, data: str = "mnist", data_dir=None) -> di
     return {"frechet": classifier_frechet_distance(samples, test, clf),
             "classes_covered": cov["classes_covered"], "class_kl": cov["kl"],
             "histogram": hist, "min_class_share": min(hist) / max(sum(hist), 1),
-            "n_samples": int(len(samples))}
+            "n_samples": int(len(samples)), **resized}
 
 
 def real_digit_floor(data: str = "mnist", data_dir=None, n: int = 2000, seed: int = 0) -> dict:
