@@ -434,6 +434,37 @@ GRADGRAD_CASES = {
 }
 
 
+# The PyTorch-named compositions (ops/shape.py split, chunk, pad; reduce.py logsumexp;
+# elementwise.py lerp, masked_fill, rsqrt; methods.py normalize, amax; linalg.py mm, bmm):
+# first and second order by finite differences.
+_MASK = np.array([[True, False, False], [False, True, False]])
+TORCH_NAMED_CASES = {
+    "split": (lambda x: ops.split(x, [1, 2], dim=1)[1] * ops.split(x, 2, dim=1)[0][:, :1],
+              lambda: [rnd(2, 3)]),
+    "chunk": (lambda x: ops.chunk(x, 2, dim=1)[0] ** 2, lambda: [rnd(2, 3)]),
+    "pad": (lambda x: ops.pad(x, (1, -1, 2, 0), value=0.5) ** 2, lambda: [rnd(2, 3)]),
+    "logsumexp": (lambda x: ops.logsumexp(x * x, dim=1), lambda: [rnd(2, 3)]),
+    "lerp": (lambda a, b: ops.lerp(a, b * b, 0.3) * a, lambda: [rnd(2, 3, seed=1),
+                                                              rnd(2, 3, seed=2)]),
+    "lerp_tensor_weight": (lambda a, w: ops.lerp(a * a, a, w), lambda: [rnd(2, 3, seed=1),
+                                                                       rnd(2, 3, seed=2)]),
+    "masked_fill": (lambda x: ops.masked_fill(x * x, _MASK, 2.0) * x, lambda: [rnd(2, 3)]),
+    "rsqrt": (ops.rsqrt, lambda: [rnd(2, 3, lo=0.5, hi=2.0)]),
+    "normalize": (lambda x: ops.normalize(x, dim=1), lambda: [rnd(2, 3)]),
+    "amax": (lambda x: x.amax(dim=(0, 1)) * x.amin(dim=1).sum(), lambda: [rnd(2, 3, 4)]),
+    "mm": (lambda a, b: ops.mm(a * a, b), lambda: [rnd(2, 3, seed=1), rnd(3, 2, seed=2)]),
+    "bmm": (lambda a, b: ops.bmm(a, b * b), lambda: [rnd(2, 2, 3, seed=1),
+                                                     rnd(2, 3, 2, seed=2)]),
+}
+
+
+@pytest.mark.parametrize("name", list(TORCH_NAMED_CASES))
+def test_torch_named_ops_first_and_second_order(name):
+    fn, make = TORCH_NAMED_CASES[name]
+    assert gradcheck(fn, make())
+    assert gradgradcheck(fn, make())
+
+
 @pytest.mark.parametrize("name", list(GRADGRAD_CASES))
 def test_gradgradcheck(name):
     fn, make = GRADGRAD_CASES[name]

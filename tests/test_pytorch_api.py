@@ -212,6 +212,99 @@ def test_cat_stack_where_and_elementwise_functions(pair, torch):
     same(tg.log(tg.sqrt(x.abs() + 1)), torch.log(torch.sqrt(tx.abs() + 1)))
 
 
+# Methods and functions a GAN or classifier script reaches for beyond the layers: each as
+# PyTorch spells it, values and the gradient of a random projection against PyTorch's.
+TORCH_NAMED = [
+    ("softmax", lambda m, x: x.softmax(dim=1)),
+    ("log_softmax", lambda m, x: x.log_softmax(-1)),
+    ("torch.softmax", lambda m, x: m.softmax(x, 2)),
+    ("chunk", lambda m, x: x.chunk(2, dim=1)[1]),
+    ("chunk uneven", lambda m, x: x.chunk(3, dim=2)[-1]),
+    ("split size", lambda m, x: x.split(2, dim=2)[2]),
+    ("split sections", lambda m, x: m.split(x, [1, 2], dim=1)[1]),
+    ("mm", lambda m, x: x[0].mm(x[1].t())),
+    ("bmm", lambda m, x: m.bmm(x, x.transpose(1, 2))),
+    ("amax", lambda m, x: x.amax(dim=(0, 2))),
+    ("amin keepdim", lambda m, x: x.amin(dim=1, keepdim=True)),
+    ("amax all", lambda m, x: x.amax()),
+    ("logsumexp", lambda m, x: x.logsumexp(dim=1)),
+    ("torch.logsumexp", lambda m, x: m.logsumexp(x * 50, dim=(0, 2), keepdim=True)),
+    ("rsqrt", lambda m, x: (x.abs() + 0.5).rsqrt()),
+    ("sign", lambda m, x: x.sign() * x),
+    ("lerp", lambda m, x: x.lerp(x * x, 0.25)),
+    ("lerp tensor", lambda m, x: m.lerp(x, x.exp(), x.sigmoid())),
+    ("masked_fill", lambda m, x: x.masked_fill(x > 0.5, -1.0)),
+    ("maximum", lambda m, x: m.maximum(x, x[:1] * 0.5)),
+    ("minimum", lambda m, x: m.minimum(x, 0.25 * m.ones_like(x))),
+    ("F.pad", lambda m, x: m.nn.functional.pad(x, (2, 1, 0, 1))),
+    ("F.pad crop", lambda m, x: m.nn.functional.pad(x, (-1, 2), value=3.0)),
+    ("F.normalize", lambda m, x: m.nn.functional.normalize(x, dim=1)),
+    ("F.normalize p1", lambda m, x: m.nn.functional.normalize(x, p=1, dim=2)),
+]
+
+
+@pytest.mark.parametrize("name,f", TORCH_NAMED, ids=[n for n, _ in TORCH_NAMED])
+def test_torch_named_methods_match_pytorch(pair, torch, name, f):
+    x, tx = pair
+    ours, theirs = f(tg, x), f(torch, tx)
+    same(ours, theirs)
+    w = np.random.default_rng(1).standard_normal(theirs.shape)
+    (ours * tg.tensor(w, dtype="float64")).sum().backward()
+    (theirs * torch.tensor(w)).sum().backward()
+    np.testing.assert_allclose(host(x.grad), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_torch_named_methods_run_on_every_backend(backend):
+    """The same compositions on the CuPy stand-in (which refuses host round-trips), through
+    a double backward; the gradient of the gradient matches the NumPy run's."""
+    def second_order():
+        x = tg.tensor(np.random.default_rng(0).standard_normal((2, 3, 4)), requires_grad=True)
+        F = tg.nn.functional
+        outs = [x.softmax(1), x.chunk(2, 1)[0], x.split([1, 2], 1)[1], x[0].mm(x[1].t()),
+                tg.bmm(x, x.transpose(1, 2)), x.amax(dim=(0, 2)), x.logsumexp(1),
+                (x.abs() + 1).rsqrt(), x.sign() * x, x.lerp(x * x, 0.3),
+                x.masked_fill(x > 0, 0.0), tg.maximum(x, x * 0.5), F.pad(x, (1, 1, -1, 0)),
+                F.normalize(x, dim=1)]
+        total = outs[0].sum()
+        for out in outs[1:]:
+            total = total + (out * out).sum()
+        (g,) = tg.autograd.grad(total, x, create_graph=True)
+        (g * g).sum().backward()
+        return B.to_numpy(x.grad.data)
+    ours = second_order()
+    B.set_backend("numpy")  # the fixture puts the previous backend back afterwards
+    reference = second_order()
+    np.testing.assert_allclose(ours, reference, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.filterwarnings("ignore:divide by zero")
+def test_logsumexp_of_minus_infinity_and_sign_gradient(torch):
+    x = tg.tensor([[-np.inf, -np.inf], [0.0, -np.inf]], dtype="float64", requires_grad=True)
+    tx = torch.tensor([[-np.inf, -np.inf], [0.0, -np.inf]], requires_grad=True)
+    same(x.logsumexp(dim=1), tx.logsumexp(dim=1))                # [−inf, 0]
+    y = tg.tensor([0.0, 2.0, -3.0, np.nan], dtype="float64", requires_grad=True)
+    y.sign().sum().backward()
+    assert host(y.grad).tolist() == [0.0, 0.0, 0.0, 0.0]          # not NaN at the NaN
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda x: x.mm(x), "mm: expected two matrices"),
+    (lambda x: tg.bmm(x, x[:2].transpose(1, 2)), "bmm: expected (B, n, m) and (B, m, p)"),
+    (lambda x: x.split([1, 1], dim=1), "split: sections [1, 1] must be"),
+    (lambda x: x.split(0), "split: split_size must be a positive integer"),
+    (lambda x: x.chunk(0), "chunk: chunks must be a positive integer"),
+    (lambda x: tg.nn.functional.pad(x, (1,)), "pad: expected an even number"),
+    (lambda x: tg.nn.functional.pad(x, (1, 1), mode="reflect"), "pad: only mode='constant'"),
+    (lambda x: tg.nn.functional.pad(x, (-3, -3)), "pad: cropping 3 and 3 from dim 2"),
+    (lambda x: x.amax(dim=3), "amax: axis 3 is out of range"),
+])
+def test_torch_named_methods_refuse_bad_arguments_in_one_line(pair, call, message):
+    x, _ = pair
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")
+                       .replace("[", r"\[").replace("]", r"\]")):
+        call(x)
+
+
 # ---------------------------------------------------------------- factories
 def test_factories_and_likes_match_torch_shapes_and_dtypes(torch):
     x = tg.randn(3, 4)

@@ -4,10 +4,10 @@ Each op is a :class:`~tinygan.autograd.Function` with its forward (on arrays)
 and backward (on Tensors) side by side, in the module named after what it is:
 
 =====================  ==================================================
-``elementwise.py``     + − × ÷, pow, exp, log, sqrt, abs, clip, maximum
-``reduce.py``          sum, mean, var, max, min
-``shape.py``           reshape, transpose, indexing, concatenate, stack
-``linalg.py``          matmul
+``elementwise.py``     + − × ÷, pow, exp, log, sqrt, abs, clip, maximum, sign, lerp
+``reduce.py``          sum, mean, var, max, min, logsumexp
+``shape.py``           reshape, transpose, indexing, concatenate, stack, split, pad
+``linalg.py``          matmul (mm, bmm)
 ``linear.py``          linear (x Wᵀ + b as one op: the Linear layer)
 ``activation.py``      relu, leaky_relu, tanh, sigmoid, softplus
 ``loss.py``            BCE (with logits), MSE, L1, cross-entropy
@@ -24,22 +24,23 @@ Importing this package binds the operators and methods to :class:`Tensor`
 """
 from ..autograd import Tensor
 from .activation import leaky_relu, log_sigmoid, relu, sigmoid, softplus, tanh
-from .elementwise import (abs, add, cast, clip, div, eq, exp, ge, gt, le, log, lt, maximum,
-                          minimum, mul, ne, neg, pow, sqrt, sub, where)
-from .linalg import matmul
+from .elementwise import (abs, add, cast, clip, div, eq, exp, ge, gt, le, lerp, log, lt,
+                          masked_fill, maximum, minimum, mul, ne, neg, pow, rsqrt, sign, sqrt,
+                          sub, where)
+from .linalg import bmm, matmul, mm
 from .linear import linear
 from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                    l1_loss, log_softmax, mse_loss, softmax)
-from .reduce import max, mean, min, sum, var
-from .shape import (broadcast_to, concatenate, flatten, getitem, reshape, squeeze, stack,
-                    sum_to, swapaxes, transpose, unsqueeze)
+from .reduce import logsumexp, max, mean, min, sum, var
+from .shape import (broadcast_to, chunk, concatenate, flatten, getitem, pad, reshape, split,
+                    squeeze, stack, sum_to, swapaxes, transpose, unsqueeze)
 
 from .conv import conv2d, conv2d_weight, conv_transpose2d
 from .batchnorm import batch_norm
 from .dropout import dropout, dropout2d
 from .embedding import embedding
 from .resample import interpolate, upsample
-from .methods import argmax, argmin, clamp, norm, to_device
+from .methods import argmax, argmin, clamp, norm, normalize, to_device
 from . import methods as _methods
 
 _methods.install()

@@ -320,3 +320,34 @@ gt = _compare(_operator.gt)
 ge = _compare(_operator.ge)
 eq = _compare(_operator.eq)
 ne = _compare(_operator.ne)
+
+
+def rsqrt(x: Tensor) -> Tensor:
+    """1 / sqrt(x)."""
+    return pow(x, -0.5)
+
+
+class Sign(Function):
+    """−1, 0 or 1 per element.  Piecewise constant: its gradient is 0 everywhere (PyTorch's
+    choice at 0 as well), so it stays in the graph as PyTorch's does."""
+
+    def forward(self, x):
+        return B.array_module(x).sign(x)
+
+    def backward(self, g):
+        return constant(B.array_module(g.data).zeros_like(g.data))  # not g·0: NaN·0 = NaN
+
+
+def sign(x: Tensor) -> Tensor:
+    return Sign.apply(x)
+
+
+def lerp(start: Tensor, end, weight) -> Tensor:
+    """start + weight·(end − start), PyTorch's ``torch.lerp`` (weight a number or a tensor)."""
+    return add(start, mul(weight, sub(end, start)))
+
+
+def masked_fill(x: Tensor, mask, value) -> Tensor:
+    """``x`` with ``value`` where ``mask`` is true (PyTorch's ``masked_fill``); the gradient
+    flows to ``x`` where the mask is false."""
+    return where(mask, value, x)

@@ -101,3 +101,19 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
             raise ValueError(f"matmul: batch dims of shapes {a.shape} and {b.shape} cannot "
                              f"be broadcast together ({a.shape[:-2]} vs {b.shape[:-2]})")
     return MatMul.apply(a, b)
+
+
+def mm(a: Tensor, b: Tensor) -> Tensor:
+    """PyTorch's ``torch.mm``: the product of two matrices (2-D only, no broadcasting)."""
+    if a.ndim != 2 or b.ndim != 2:
+        raise ValueError(f"mm: expected two matrices, got shapes {a.shape} and {b.shape}")
+    return matmul(a, b)
+
+
+def bmm(a: Tensor, b: Tensor) -> Tensor:
+    """PyTorch's ``torch.bmm``: batches of matrices (B, n, m) @ (B, m, p) (3-D only, the
+    same batch size, no broadcasting)."""
+    if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
+        raise ValueError(f"bmm: expected (B, n, m) and (B, m, p) with one B, got shapes "
+                         f"{a.shape} and {b.shape}")
+    return matmul(a, b)

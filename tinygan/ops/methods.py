@@ -36,15 +36,17 @@ from ..device import device as _device
 from ..device import is_device_like
 from ._util import as_tensor, constant, normalize_axis, resolve_reduction
 from .activation import relu, sigmoid, tanh
-from .elementwise import (abs, add, cast, clip, div, eq, exp, ge, gt, le, log, lt, maximum,
-                          minimum, mul, ne, neg, pow, sqrt, sub, where)
-from .linalg import matmul
-from .reduce import max as _max
+from .elementwise import (abs, add, cast, clip, div, eq, exp, ge, gt, le, lerp, log, lt,
+                          masked_fill, maximum, minimum, mul, ne, neg, pow, rsqrt, sign, sqrt,
+                          sub, where)
+from .linalg import bmm, matmul, mm
+from .loss import log_softmax, softmax
+from .reduce import logsumexp, max as _max
 from .reduce import mean, min as _min, sum, var
-from .shape import broadcast_to, flatten as _flatten, getitem, reshape, squeeze, transpose, \
-    unsqueeze
+from .shape import broadcast_to, chunk, flatten as _flatten, getitem, reshape, split, squeeze, \
+    transpose, unsqueeze
 
-__all__ = ["install", "clamp", "norm", "argmax", "argmin", "to_device", "dtype_of",
+__all__ = ["install", "clamp", "norm", "normalize", "argmax", "argmin", "to_device", "dtype_of",
            "MaxResult", "MinResult"]
 
 #: ``x.max(dim)`` returns this (as ``torch.return_types.max``): ``.values``, ``.indices``
@@ -193,6 +195,30 @@ def _extremum_method(largest):
     return method
 
 
+def _amax_method(largest):
+    reduce_fn, name = (_max, "amax") if largest else (_min, "amin")
+
+    def method(self, dim=(), keepdim=False):
+        """PyTorch's ``amax``/``amin``: values only, over one dim or several (all when
+        ``dim`` is empty); at ties the gradient is split evenly, as PyTorch's."""
+        axes = None if dim in ((), [], None) else dim
+        return reduce_fn(self, normalize_axis(axes, self.ndim, name), keepdim)
+    method.__name__ = name
+    return method
+
+
+def _logsumexp_method(self, dim=None, keepdim=False):
+    return logsumexp(self, dim, keepdim)
+
+
+def _softmax_method(self, dim, dtype=None):
+    return softmax(self if dtype is None else cast(self, dtype_of(dtype)), dim)
+
+
+def _log_softmax_method(self, dim, dtype=None):
+    return log_softmax(self if dtype is None else cast(self, dtype_of(dtype)), dim)
+
+
 def norm(x: Tensor, p=2, dim=None, keepdim: bool = False) -> Tensor:
     """The p-norm over all elements or over ``dim`` (``'fro'`` = 2, ``inf`` = max |x|).
 
@@ -211,6 +237,11 @@ def norm(x: Tensor, p=2, dim=None, keepdim: bool = False) -> Tensor:
     if isinstance(p, (int, float)) and p > 0:
         return pow(sum(pow(abs(x), float(p)), axes, keepdim), 1.0 / p)
     raise ValueError(f"norm: p must be a positive number, 'fro' or inf, got {p!r}")
+
+
+def normalize(x: Tensor, p=2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:
+    """PyTorch's ``F.normalize``: x / max(‖x‖_p, eps) along ``dim``."""
+    return div(x, clamp(norm(x, p, dim, keepdim=True), min=eps))
 
 
 class Norm2(Function):
@@ -594,6 +625,12 @@ def install():
     T.max, T.min = _extremum_method(True), _extremum_method(False)
     T.argmax, T.argmin = argmax, argmin
     # shapes
+    T.amax, T.amin = _amax_method(True), _amax_method(False)
+    T.logsumexp = _logsumexp_method
+    T.softmax, T.log_softmax = _softmax_method, _log_softmax_method
+    T.mm, T.bmm = mm, bmm
+    T.rsqrt, T.sign, T.lerp, T.masked_fill = rsqrt, sign, lerp, masked_fill
+    T.split, T.chunk = split, chunk
     T.view, T.reshape, T.flatten = _view, _reshape, _flatten_method
     T.view_as = lambda self, other: reshape(self, other.shape)
     T.reshape_as = T.view_as

@@ -1,6 +1,7 @@
 """Reductions: sum, mean, var, max/min (``axis``/``keepdims``, or PyTorch's ``dim``/``keepdim``)."""
 from __future__ import annotations
 
+from .. import backend as B
 from ..autograd import Function, Tensor
 from ._util import constant, normalize_axis, resolve_reduction
 from .shape import broadcast_to, reshape
@@ -87,3 +88,19 @@ def min(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
     return _Extremum.apply(x, axis=normalize_axis(axis, x.ndim, "min"), keepdims=keepdims,
                            largest=False)
 
+
+
+def logsumexp(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
+    """log Σ exp(x) over ``dim`` (all elements when None), stable for any x: the largest
+    value m is taken out first, log Σ exp(x − m) + m, with m a constant (the result does
+    not depend on it, so neither does its gradient, softmax(x)); an all −∞ slice gives −∞,
+    as PyTorch's."""
+    from .elementwise import exp, log
+    axes = normalize_axis(dim, x.ndim, "logsumexp")
+    xp = B.array_module(x.data)
+    m = x.data.max(axis=axes, keepdims=True)
+    m = xp.where(xp.isfinite(m), m, 0).astype(x.dtype)
+    out = log(sum(exp(x - constant(m)), axes, keepdims=True)) + constant(m)
+    return out if keepdim else (reshape(out, ()) if axes is None else
+                                reshape(out, tuple(s for i, s in enumerate(x.shape)
+                                                   if i not in axes)))

@@ -1,8 +1,11 @@
-"""Shape ops: broadcast/sum_to, reshape, transpose, indexing, concatenate, stack.
+"""Shape ops: broadcast/sum_to, reshape, transpose, indexing, concatenate, stack, split,
+constant padding.
 
 Each backward is written with these same ops, so it is differentiable.
 """
 from __future__ import annotations
+
+from builtins import sum as builtins_sum
 
 from .. import backend as B
 from ..autograd import Function, Tensor
@@ -213,3 +216,68 @@ def squeeze(x: Tensor, axis=None) -> Tensor:
         if x.shape[a] != 1:
             raise ValueError(f"squeeze: axis {a} of shape {x.shape} has size {x.shape[a]}, not 1")
     return reshape(x, tuple(s for i, s in enumerate(x.shape) if i not in ax))
+
+
+def split(x: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
+    """PyTorch's ``torch.split``: pieces of ``split_size`` along ``dim`` (the last one
+    smaller when it does not divide), or of the listed sizes, which must add up to the
+    dim's size.  Each piece is a slice, so its gradient flows back to ``x``."""
+    ax = normalize_axis(dim, x.ndim, "split")[0]
+    n = x.shape[ax]
+    if isinstance(split_size_or_sections, (list, tuple)):
+        sizes = [int(v) for v in split_size_or_sections]
+        if any(v < 0 for v in sizes) or builtins_sum(sizes) != n:
+            raise ValueError(f"split: sections {list(split_size_or_sections)} must be "
+                             f"non-negative and add up to dim {ax}'s size {n}")
+    else:
+        step = int(split_size_or_sections)
+        if step <= 0:
+            raise ValueError(f"split: split_size must be a positive integer, got "
+                             f"{split_size_or_sections!r}")
+        sizes = [min(step, n - start) for start in range(0, n, step)] or [0]
+    pieces, start = [], 0
+    for size in sizes:
+        pieces.append(getitem(x, (slice(None),) * ax + (slice(start, start + size),)))
+        start += size
+    return tuple(pieces)
+
+
+def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
+    """PyTorch's ``torch.chunk``: at most ``chunks`` pieces of ⌈size / chunks⌉ along
+    ``dim`` (fewer when the size runs out first, as in PyTorch)."""
+    if isinstance(chunks, bool) or not isinstance(chunks, int) or chunks <= 0:
+        raise ValueError(f"chunk: chunks must be a positive integer, got {chunks!r}")
+    ax = normalize_axis(dim, x.ndim, "chunk")[0]
+    return split(x, max(1, -(-x.shape[ax] // chunks)), ax)
+
+
+def pad(x: Tensor, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
+    """PyTorch's ``F.pad`` in constant mode: ``pad`` = (left, right) for the last dim,
+    then (top, bottom) for the one before, and so on; a negative amount crops.  Built from
+    slices and concatenation, so it is differentiable to any order."""
+    if mode != "constant":
+        raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
+    pad = tuple(pad)
+    if len(pad) % 2 or len(pad) // 2 > x.ndim or \
+            not all(isinstance(v, int) and not isinstance(v, bool) for v in pad):
+        raise ValueError(f"pad: expected an even number (at most {2 * x.ndim}) of integer "
+                         f"amounts, got {pad}")
+    for i in range(len(pad) // 2):
+        ax, (left, right) = x.ndim - 1 - i, pad[2 * i:2 * i + 2]
+        n = x.shape[ax]
+        if n + min(left, 0) + min(right, 0) < 0:
+            raise ValueError(f"pad: cropping {-min(left, 0)} and {-min(right, 0)} from dim "
+                             f"{ax} of size {n}")
+        if left < 0 or right < 0:
+            x = getitem(x, (slice(None),) * ax + (slice(max(-left, 0), n - max(-right, 0)),))
+        parts = []
+        for amount in (left, None, right):
+            if amount is None:
+                parts.append(x)
+            elif amount > 0:
+                shape = x.shape[:ax] + (amount,) + x.shape[ax + 1:]
+                mod = B.array_module(x.data)
+                parts.append(Tensor._make(mod.full(shape, value, dtype=x.dtype), False, None))
+        if len(parts) > 1:
+            x = concatenate(parts, axis=ax)
+    return x
