@@ -187,6 +187,27 @@ def test_max_min_with_dim_return_values_and_indices(pair):
     assert x.argmax(1, keepdim=True).shape == tuple(tx.argmax(1, keepdim=True).shape)
 
 
+@pytest.mark.parametrize("backend_name", ["numpy", "standin"])
+def test_max_with_dim_sends_the_gradient_to_its_index_at_ties(torch, backend_name):
+    # PyTorch's x.max(dim) backpropagates through the index it returns (the first maximal
+    # element); x.max() and amax split the gradient evenly among equal elements.
+    import tinygan.testing  # noqa: F401  (registers the stand-in)
+    a = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]])
+    previous = B.get_backend()
+    B.set_backend(backend_name)
+    try:
+        cases = [lambda m: m.max(dim=1).values, lambda m: 2 * m.max(1, keepdim=True)[0],
+                 lambda m: m.min(0).values, lambda m: m.max(), lambda m: m.amax(dim=1)]
+        for f in cases:
+            x = tg.tensor(a, dtype="float64", requires_grad=True)
+            tx = torch.tensor(a, requires_grad=True)
+            f(x).sum().backward()
+            f(tx).sum().backward()
+            np.testing.assert_array_equal(host(x.grad), tx.grad.numpy())
+    finally:
+        B.set_backend(previous)
+
+
 def test_clamp_norm_pow(pair):
     x, tx = pair
     same(x.clamp(min=0), tx.clamp(min=0))

@@ -174,6 +174,16 @@ def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     return _arg_extremum(x, dim, keepdim, False, "argmin")
 
 
+def _take_along(x: Tensor, indices, ax: int) -> Tensor:
+    """x's elements at ``indices`` (an integer array shaped like x but 1 along ``ax``),
+    NumPy's take_along_axis as a differentiable index."""
+    mod = B.array_module(x.data)
+    grid = [mod.arange(n).reshape((1,) * i + (n,) + (1,) * (x.ndim - i - 1))
+            for i, n in enumerate(x.shape)]
+    grid[ax] = indices
+    return getitem(x, tuple(grid))
+
+
 def _extremum_method(largest):
     reduce_fn, pair, name = (_max, MaxResult, "max") if largest else (_min, MinResult, "min")
     elementwise = maximum if largest else minimum
@@ -187,8 +197,15 @@ def _extremum_method(largest):
         if not isinstance(dim, (int, D.integer)):
             raise TypeError(f"{name}(dim): dim must be one int (PyTorch returns values and "
                             f"indices along one dim), got {dim!r}")
-        values = reduce_fn(self, int(dim), keepdim)
-        return pair(values, _arg_extremum(self, int(dim), keepdim, largest, name))
+        ax = normalize_axis(int(dim), self.ndim, name)[0]
+        indices = _arg_extremum(self, ax, True, largest, name)
+        # The values are the elements at the indices, so the gradient goes to the one
+        # element the index names, as PyTorch's max(dim) does; at ties reduce_fn (x.max(),
+        # amax) would split it evenly among the equal elements instead.
+        values = _take_along(self, indices.data, ax)
+        if not keepdim:
+            values, indices = squeeze(values, ax), squeeze(indices, ax)
+        return pair(values, indices)
     method.__name__ = name
     method.__doc__ = (f"``x.{name}()`` → the {name} as a 0-d tensor; ``x.{name}(dim)`` → "
                       f"(values, indices) along ``dim``; ``x.{name}(other)`` → elementwise.")
