@@ -458,6 +458,20 @@ TORCH_NAMED_CASES = {
 }
 
 
+TORCH_NAMED_CASES.update({
+    "layer_norm": (lambda x, w, b: ops.layer_norm(x, (3, 4), w, b),
+                   lambda: [rnd(2, 3, 4, seed=1), rnd(3, 4, seed=2), rnd(3, 4, seed=3)]),
+    "instance_norm": (lambda x, w, b: ops.instance_norm(x, weight=w, bias=b),
+                      lambda: [rnd(2, 3, 2, 2, seed=1), rnd(3, seed=2), rnd(3, seed=3)]),
+    "group_norm": (lambda x, w: ops.group_norm(x, 2, w),
+                   lambda: [rnd(2, 4, 3, seed=1), rnd(4, seed=2)]),
+    "elu": (lambda x: ops.elu(x, 0.7), lambda: [away(2, 3)]),
+    "silu": (ops.silu, lambda: [rnd(2, 3)]),
+    "nll_loss": (lambda x: ops.nll_loss(ops.log_softmax(x, 1), np.array([0, 2])),
+                 lambda: [rnd(2, 3)]),
+})
+
+
 @pytest.mark.parametrize("name", list(TORCH_NAMED_CASES))
 def test_torch_named_ops_first_and_second_order(name):
     fn, make = TORCH_NAMED_CASES[name]

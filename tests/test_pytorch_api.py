@@ -275,6 +275,98 @@ def test_torch_named_methods_match_pytorch(pair, torch, name, f):
     np.testing.assert_allclose(host(x.grad), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("make", [
+    lambda m: m.nn.LayerNorm((3, 5)), lambda m: m.nn.LayerNorm(5, elementwise_affine=False),
+    lambda m: m.nn.InstanceNorm2d(4, affine=True), lambda m: m.nn.InstanceNorm1d(4),
+    lambda m: m.nn.GroupNorm(2, 4), lambda m: m.nn.GroupNorm(4, 4, affine=False),
+    lambda m: m.nn.ELU(0.5), lambda m: m.nn.SiLU(), lambda m: m.nn.Softmax(dim=1),
+    lambda m: m.nn.LogSoftmax(dim=-1),
+], ids=["LayerNorm", "LayerNorm-no-affine", "InstanceNorm2d", "InstanceNorm1d", "GroupNorm",
+        "GroupNorm-per-channel", "ELU", "SiLU", "Softmax", "LogSoftmax"])
+def test_per_sample_norms_and_activations_match_pytorch(torch, make):
+    """The layers GAN critics use instead of batch norm (layer norm: Gulrajani et al. §4)
+    and a few activations: outputs, input and parameter gradients, state_dict keys."""
+    rng = np.random.default_rng(0)
+    with B.default_dtype_as("float64"):
+        ours = make(tg)
+    theirs = make(torch).double()
+    for p, q in zip(ours.parameters(), theirs.parameters()):   # non-trivial γ, β
+        v = rng.standard_normal(p.shape)
+        p.data[...] = v
+        q.data[...] = torch.tensor(v)
+    shape = (2, 4, 5) if type(ours).__name__ == "InstanceNorm1d" else (2, 4, 3, 5)
+    a = rng.standard_normal(shape) * 3 + 1
+    x, tx = tg.tensor(a, dtype="float64", requires_grad=True), torch.tensor(a, requires_grad=True)
+    out, ref = ours(x), theirs(tx)
+    same(out, ref, rtol=1e-10, atol=1e-12)
+    w = rng.standard_normal(ref.shape)
+    (out * tg.tensor(w, dtype="float64")).sum().backward()
+    (ref * torch.tensor(w)).sum().backward()
+    np.testing.assert_allclose(host(x.grad), tx.grad.numpy(), rtol=1e-9, atol=1e-11)
+    for p, q in zip(ours.parameters(), theirs.parameters()):
+        np.testing.assert_allclose(host(p.grad), q.grad.numpy(), rtol=1e-9, atol=1e-11)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+
+
+def test_nll_loss_one_hot_and_clip_grad_match_pytorch(torch):
+    rng = np.random.default_rng(0)
+    logits, labels = rng.standard_normal((5, 3)), np.array([0, 2, 1, 2, 0])
+    x, tx = tg.tensor(logits, dtype="float64", requires_grad=True), \
+        torch.tensor(logits, requires_grad=True)
+    for reduction in ("mean", "sum", "none"):
+        same(tg.nn.NLLLoss(reduction=reduction)(tg.nn.LogSoftmax(1)(x), labels),
+             torch.nn.NLLLoss(reduction=reduction)(torch.log_softmax(tx, 1),
+                                                  torch.tensor(labels)))
+    np.testing.assert_array_equal(host(tg.nn.functional.one_hot(tg.tensor(labels), 4)),
+                                  torch.nn.functional.one_hot(torch.tensor(labels), 4).numpy())
+    assert tg.nn.functional.one_hot(np.array([[1], [3]])).shape == (2, 1, 4)
+    for norm_type, max_norm in ((2.0, 0.5), (1.0, 100.0), (float("inf"), 0.1)):
+        grads = [rng.standard_normal((3, 2)), rng.standard_normal(4)]
+        ours = [tg.tensor(np.zeros_like(g), dtype="float64", requires_grad=True) for g in grads]
+        theirs = [torch.zeros(g.shape, dtype=torch.float64, requires_grad=True) for g in grads]
+        for p, q, g in zip(ours, theirs, grads):
+            p.grad, q.grad = tg.tensor(g.copy(), dtype="float64"), torch.tensor(g.copy())
+        total = tg.nn.utils.clip_grad_norm_(ours, max_norm, norm_type)
+        expected = torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type)
+        assert total.item() == pytest.approx(expected.item(), rel=1e-12)
+        for p, q in zip(ours, theirs):
+            np.testing.assert_allclose(host(p.grad), q.grad.numpy(), rtol=1e-12)
+    tg.nn.utils.clip_grad_value_(ours, 0.01)
+    assert max(np.abs(host(p.grad)).max() for p in ours) <= 0.01
+
+
+def test_torch_spelled_functions_and_tests(pair, torch):
+    x, tx = pair
+    same(tg.transpose(x, 0, 2), torch.transpose(tx, 0, 2))
+    same(tg.permute(x, (2, 0, 1)), torch.permute(tx, (2, 0, 1)))
+    same(tg.squeeze(tg.unsqueeze(x, 1), 1), torch.squeeze(torch.unsqueeze(tx, 1), 1))
+    same(tg.reshape(x, (3, -1)), torch.reshape(tx, (3, -1)))
+    same(tg.clip(x, -0.5, 0.5), torch.clip(tx, -0.5, 0.5))
+    a = host(x).copy()
+    a[0, 0, :3] = np.nan, np.inf, -np.inf
+    y, ty = tg.tensor(a, dtype="float64"), torch.tensor(a)
+    np.testing.assert_array_equal(host(tg.isfinite(y)), torch.isfinite(ty).numpy())
+    np.testing.assert_array_equal(host(y.isnan()), ty.isnan().numpy())
+    np.testing.assert_array_equal(host((x > 0).all(dim=1)), (tx > 0).all(dim=1).numpy())
+    assert tg.any(tg.isnan(y)).item() is True and tg.all(x > -100).item() is True
+    assert tg.allclose(x, x + 1e-9) and not tg.allclose(x, x + 1e-3)
+
+
+@pytest.mark.parametrize("call,message", [
+    (lambda: tg.nn.LayerNorm(5)(tg.zeros(2, 4)), "layer_norm: normalized_shape [5] must be"),
+    (lambda: tg.nn.InstanceNorm2d(3, track_running_stats=True), "track_running_stats=True"),
+    (lambda: tg.nn.InstanceNorm2d(3)(tg.zeros(2, 4, 2, 2)), "InstanceNorm2d(3): expected"),
+    (lambda: tg.nn.GroupNorm(3, 4), "num_channels 4 must be divisible by num_groups 3"),
+    (lambda: tg.nn.Softmax(), "Softmax: give dim="),
+    (lambda: tg.nn.functional.nll_loss(tg.zeros(2, 3), np.array([0, 3])), "nll_loss: labels"),
+    (lambda: tg.nn.functional.one_hot(np.array([0, 5]), 3), "one_hot: label 5 does not fit"),
+])
+def test_new_layers_refuse_bad_arguments_in_one_line(call, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")
+                       .replace("[", r"\[").replace("]", r"\]")):
+        call()
+
+
 def test_torch_named_methods_run_on_every_backend(backend):
     """The same compositions on the CuPy stand-in (which refuses host round-trips), through
     a double backward; the gradient of the gradient matches the NumPy run's."""
@@ -285,13 +377,19 @@ def test_torch_named_methods_run_on_every_backend(backend):
                 tg.bmm(x, x.transpose(1, 2)), x.amax(dim=(0, 2)), x.logsumexp(1),
                 (x.abs() + 1).rsqrt(), x.sign() * x, x.lerp(x * x, 0.3),
                 x.masked_fill(x > 0, 0.0), tg.maximum(x, x * 0.5), F.pad(x, (1, 1, -1, 0)),
-                F.normalize(x, dim=1)]
+                F.normalize(x, dim=1), F.layer_norm(x, (3, 4)), F.group_norm(x, 1),
+                F.instance_norm(x), F.elu(x), F.silu(x),
+                F.nll_loss(x[:, :, 0].log_softmax(1), np.array([0, 2]))]
         total = outs[0].sum()
         for out in outs[1:]:
             total = total + (out * out).sum()
         (g,) = tg.autograd.grad(total, x, create_graph=True)
         (g * g).sum().backward()
-        return B.to_numpy(x.grad.data)
+        params = [tg.tensor(np.ones(3), requires_grad=True), x]
+        params[0].grad = tg.tensor(np.full(3, 10.0))
+        total_norm = tg.nn.utils.clip_grad_norm_(params, 1.0)          # in place, on the device
+        tg.nn.utils.clip_grad_norm_(params, 1.0, norm_type=float("inf"))
+        return np.append(B.to_numpy(x.grad.data), B.to_numpy(total_norm.data))
     ours = second_order()
     B.set_backend("numpy")  # the fixture puts the previous backend back afterwards
     reference = second_order()

@@ -9,6 +9,8 @@ The top level reads like ``torch``: ``import tinygan as torch`` gives ``torch.nn
 """
 from __future__ import annotations
 
+import builtins as _builtins
+
 import numpy as _np
 
 from . import backend
@@ -192,7 +194,7 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     """``arange(end)`` / ``arange(start, end, step)``: int64 for integer arguments, as torch."""
     if end is None:
         start, end = 0, start
-    ints = all(isinstance(v, (type(1), _np.integer)) for v in (start, end, step))
+    ints = _builtins.all(isinstance(v, (type(1), _np.integer)) for v in (start, end, step))
     dt = _dtype_of(dtype) or (_np.dtype(_np.int64) if ints else _np.dtype(default_dtype()))
     arr = backend.xp().arange(start, end, step).astype(dt)
     return _place(arr, None, device, requires_grad)
@@ -244,12 +246,59 @@ def pow(input, exponent):  # noqa: A001,A002
     return input ** exponent if isinstance(input, Tensor) else exponent.__rpow__(input)
 
 
-def mm(a, b):
-    return matmul(a, b)
-
-
 def numel(input):  # noqa: A002
     return input.numel()
+
+
+# Shape and test functions as torch spells them: each calls the tensor method, so the
+# PyTorch conventions (transpose swaps two dims, squeeze takes a dim) hold here as well.
+# ``all``/``any`` shadow the builtins in this module, as float/int/bool do (see the dtypes
+# above): code here spells the builtins ``_builtins.all``.
+def reshape(input, shape):  # noqa: A002
+    return input.reshape(shape)
+
+
+def squeeze(input, dim=None):  # noqa: A002
+    return input.squeeze(dim)
+
+
+def unsqueeze(input, dim):  # noqa: A002
+    return input.unsqueeze(dim)
+
+
+def transpose(input, dim0, dim1):  # noqa: A002
+    return input.transpose(dim0, dim1)
+
+
+def permute(input, dims):  # noqa: A002
+    return input.permute(*dims)
+
+
+clip = clamp
+
+
+def isfinite(input):  # noqa: A002
+    return input.isfinite()
+
+
+def isnan(input):  # noqa: A002
+    return input.isnan()
+
+
+def all(input, dim=None, keepdim=False):  # noqa: A001,A002
+    return input.all(dim, keepdim)
+
+
+def any(input, dim=None, keepdim=False):  # noqa: A001,A002
+    return input.any(dim, keepdim)
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A002
+    """A Python bool, as torch.allclose (a host transfer of one value)."""
+    a = input.data if isinstance(input, Tensor) else input
+    b = other.data if isinstance(other, Tensor) else other
+    return type(True)(backend.array_module(a).allclose(a, b, rtol=rtol, atol=atol,
+                                                       equal_nan=equal_nan))  # bool is a dtype here
 
 
 def is_tensor(x):

@@ -1,13 +1,15 @@
 """Layers (``tinygan.nn``) — PyTorch-style Modules; functional forms in ``tinygan.nn.functional``."""
 from . import functional, init  # noqa: F401
-from .activation import LeakyReLU, ReLU, Sigmoid, Softplus, Tanh
+from . import utils  # noqa: F401
+from .activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh
 from .container import Identity, ModuleDict, ModuleList
 from .linear import Linear
-from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .module import Module, Parameter, Sequential
 from .shape import Flatten, Reshape, Unflatten
 
 from .batchnorm import BatchNorm1d, BatchNorm2d
+from .normalization import GroupNorm, InstanceNorm1d, InstanceNorm2d, LayerNorm
 from .conv import Conv2d, ConvTranspose2d
 from .dropout import Dropout, Dropout2d
 from .embedding import Embedding

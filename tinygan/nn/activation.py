@@ -7,6 +7,7 @@ overwrite values another op saved for its backward.
 from __future__ import annotations
 
 from ..ops import activation as F
+from ..ops.loss import log_softmax, softmax
 from .module import Module
 
 
@@ -45,3 +46,43 @@ class Sigmoid(Module):
 class Softplus(Module):
     def forward(self, x):
         return F.softplus(x)
+
+
+class ELU(Module):
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
+        super().__init__()
+        self.alpha, self.inplace = float(alpha), bool(inplace)
+
+    def forward(self, x):
+        return F.elu(x, self.alpha)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}"
+
+
+class SiLU(Module):
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = bool(inplace)
+
+    def forward(self, x):
+        return F.silu(x)
+
+
+class Softmax(Module):
+    def __init__(self, dim: int = None):
+        super().__init__()
+        if dim is None:
+            raise ValueError("Softmax: give dim= (PyTorch's implicit choice is deprecated)")
+        self.dim = int(dim)
+
+    def forward(self, x):
+        return softmax(x, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Softmax):
+    def forward(self, x):
+        return log_softmax(x, self.dim)

@@ -52,6 +52,11 @@ class L1Loss(_Loss):
     _fn = staticmethod(L.l1_loss)
 
 
+class NLLLoss(_Loss):
+    """−input[n, target[n]] for log-probabilities (N, C) (after ``LogSoftmax``)."""
+    _fn = staticmethod(L.nll_loss)
+
+
 class CrossEntropyLoss(_Loss):
     """−log softmax(logits)[target] for logits (N, C) and integer labels (N,)."""
     _fn = staticmethod(L.cross_entropy)

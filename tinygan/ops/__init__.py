@@ -9,10 +9,11 @@ and backward (on Tensors) side by side, in the module named after what it is:
 ``shape.py``           reshape, transpose, indexing, concatenate, stack, split, pad
 ``linalg.py``          matmul (mm, bmm)
 ``linear.py``          linear (x Wᵀ + b as one op: the Linear layer)
-``activation.py``      relu, leaky_relu, tanh, sigmoid, softplus
-``loss.py``            BCE (with logits), MSE, L1, cross-entropy
+``activation.py``      relu, leaky_relu, tanh, sigmoid, softplus, elu, silu
+``loss.py``            BCE (with logits), MSE, L1, cross-entropy, NLL, one_hot
 ``conv.py``            conv2d, conv_transpose2d (im2col + GEMM)
 ``batchnorm.py``       batch_norm
+``normalization.py``   layer_norm, instance_norm, group_norm (per sample, composed)
 ``dropout.py``         dropout, dropout2d (training-mode masks)
 ``embedding.py``       embedding (a row lookup, for conditional GANs)
 ``resample.py``        interpolate / upsample (nearest, bilinear)
@@ -23,20 +24,21 @@ Importing this package binds the operators and methods to :class:`Tensor`
 (:func:`tinygan.ops.methods.install`), so that ``autograd`` imports nothing from here.
 """
 from ..autograd import Tensor
-from .activation import leaky_relu, log_sigmoid, relu, sigmoid, softplus, tanh
+from .activation import elu, leaky_relu, log_sigmoid, relu, sigmoid, silu, softplus, tanh
 from .elementwise import (abs, add, cast, clip, div, eq, exp, ge, gt, le, lerp, log, lt,
                           masked_fill, maximum, minimum, mul, ne, neg, pow, rsqrt, sign, sqrt,
                           sub, where)
 from .linalg import bmm, matmul, mm
 from .linear import linear
 from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
-                   l1_loss, log_softmax, mse_loss, softmax)
+                   l1_loss, log_softmax, mse_loss, nll_loss, one_hot, softmax)
 from .reduce import logsumexp, max, mean, min, sum, var
 from .shape import (broadcast_to, chunk, concatenate, flatten, getitem, pad, reshape, split,
                     squeeze, stack, sum_to, swapaxes, transpose, unsqueeze)
 
 from .conv import conv2d, conv2d_weight, conv_transpose2d
 from .batchnorm import batch_norm
+from .normalization import group_norm, instance_norm, layer_norm
 from .dropout import dropout, dropout2d
 from .embedding import embedding
 from .resample import interpolate, upsample

@@ -1,10 +1,10 @@
-"""Activations: relu, leaky_relu, tanh, sigmoid, softplus, log_sigmoid."""
+"""Activations: relu, leaky_relu, tanh, sigmoid, softplus, log_sigmoid, elu, silu."""
 from __future__ import annotations
 
 from .. import backend as B
 from ..autograd import Function, Tensor, is_grad_enabled
 from ._util import constant, map_on_threads, split_pays
-from .elementwise import neg
+from .elementwise import exp, minimum, mul, neg, sub, where
 
 
 # The large activations (DCGAN's hidden layers) run on the host threads when the
@@ -151,3 +151,15 @@ def softplus(x: Tensor) -> Tensor:
 def log_sigmoid(x: Tensor) -> Tensor:
     """log σ(x) = −softplus(−x), the stable way to write log D from a logit."""
     return neg(softplus(neg(x)))
+
+
+def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
+    """x for x > 0, α(eˣ − 1) otherwise (Clevert et al. 2016).  The exponential is taken of
+    min(x, 0), so the branch not chosen never overflows (an inf there would turn the
+    gradient into 0·inf = NaN)."""
+    return where(x.data > 0, x, mul(sub(exp(minimum(x, 0.0)), 1.0), float(alpha)))
+
+
+def silu(x: Tensor) -> Tensor:
+    """x·σ(x) (SiLU / swish)."""
+    return mul(x, sigmoid(x))

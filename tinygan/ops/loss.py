@@ -120,27 +120,55 @@ def softmax(x: Tensor, dim: int = -1) -> Tensor:
     return exp(log_softmax(x, dim))
 
 
-def cross_entropy(logits: Tensor, target, reduction: str = "mean") -> Tensor:
-    """−log softmax(logits)[n, target[n]] for logits (N, C) and integer class labels (N,).
-
-    The label is picked with a one-hot mask (no per-sample Python loop, and the
-    mask is a constant so double backprop goes through log_softmax only).
-    """
-    if logits.ndim != 2:
-        raise ValueError(f"cross_entropy: logits must have shape (N, C), got {logits.shape}")
+def _labels(target, n: int, c: int, xp, who: str):
+    """Integer labels of shape (n,) in [0, c) as an array of ``xp`` (one-line errors)."""
     t = target.data if isinstance(target, Tensor) else target
-    xp = B.array_module(logits.data)
     if not B.is_array(t) or B.array_module(t) is not xp:
         t = xp.asarray(B.to_numpy(t) if B.is_array(t) else t)
-    n, c = logits.shape
     if t.shape != (n,) or t.dtype.kind not in "iu":
-        raise ValueError(f"cross_entropy: target must be integer labels of shape ({n},), got "
+        raise ValueError(f"{who}: target must be integer labels of shape ({n},), got "
                          f"shape {tuple(t.shape)} and dtype {t.dtype}")
     if xp.__name__ == "numpy" and n and (t.min() < 0 or t.max() >= c):
-        raise ValueError(f"cross_entropy: labels must lie in [0, {c}), got values in "
+        raise ValueError(f"{who}: labels must lie in [0, {c}), got values in "
                          f"[{int(t.min())}, {int(t.max())}]")
-    onehot = (t[:, None] == xp.arange(c)[None, :]).astype(logits.dtype)
+    return t
+
+
+def one_hot(target, num_classes: int = -1) -> Tensor:
+    """PyTorch's ``F.one_hot``: integer labels (any shape) → int64 indicators with a new
+    last dim of ``num_classes`` (default: the largest label + 1).  Not differentiable."""
+    t = target.data if isinstance(target, Tensor) else target
+    xp = B.array_module(t) if B.is_array(t) else B.xp()
+    t = xp.asarray(t)
+    if t.dtype.kind not in "iu":
+        raise ValueError(f"one_hot: target must hold integer labels, got dtype {t.dtype}")
+    if t.size and int(t.min()) < 0:
+        raise ValueError(f"one_hot: labels must be non-negative, got {int(t.min())}")
+    c = int(t.max()) + 1 if num_classes == -1 and t.size else int(num_classes)
+    if t.size and int(t.max()) >= c:
+        raise ValueError(f"one_hot: label {int(t.max())} does not fit num_classes={c}")
+    return Tensor._make((t[..., None] == xp.arange(c)).astype("int64"), False, None)
+
+
+def nll_loss(log_probs: Tensor, target, reduction: str = "mean") -> Tensor:
+    """−log_probs[n, target[n]] for log-probabilities (N, C) and integer labels (N,).
+
+    The label is picked with a one-hot mask (no per-sample Python loop, and the mask is a
+    constant, so a double backward goes through ``log_probs`` only)."""
+    if log_probs.ndim != 2:
+        raise ValueError(f"nll_loss: input must have shape (N, C), got {log_probs.shape}")
+    n, c = log_probs.shape
+    xp = B.array_module(log_probs.data)
+    t = _labels(target, n, c, xp, "nll_loss")
+    onehot = (t[:, None] == xp.arange(c)[None, :]).astype(log_probs.dtype)
     from ._util import constant
     from .reduce import sum as _sum
-    nll = -_sum(log_softmax(logits, axis=1) * constant(onehot), axis=1)
-    return _reduce(nll, reduction, "cross_entropy")
+    return _reduce(-_sum(log_probs * constant(onehot), axis=1), reduction, "nll_loss")
+
+
+def cross_entropy(logits: Tensor, target, reduction: str = "mean") -> Tensor:
+    """−log softmax(logits)[n, target[n]] for logits (N, C) and integer class labels (N,)."""
+    if logits.ndim != 2:
+        raise ValueError(f"cross_entropy: logits must have shape (N, C), got {logits.shape}")
+    _labels(target, *logits.shape, B.array_module(logits.data), "cross_entropy")
+    return nll_loss(log_softmax(logits, axis=1), target, reduction)

@@ -224,6 +224,20 @@ def _amax_method(largest):
     return method
 
 
+def _test_method(name):
+    """``x.isfinite()``, ``x.isnan()``: elementwise tests; ``x.all()``, ``x.any()``: over all
+    elements or ``dim``.  Booleans, outside the graph."""
+    def method(self, dim=None, keepdim=False):
+        fn = getattr(B.array_module(self.data), name)
+        if name in ("isfinite", "isnan"):
+            return Tensor._make(fn(self.data), False, None)
+        axes = normalize_axis(dim, self.ndim, name)
+        return Tensor._make(B.array_module(self.data).asarray(
+            fn(self.data, axis=axes, keepdims=keepdim)), False, None)
+    method.__name__ = name
+    return method
+
+
 def _logsumexp_method(self, dim=None, keepdim=False):
     return logsumexp(self, dim, keepdim)
 
@@ -644,6 +658,8 @@ def install():
     # shapes
     T.amax, T.amin = _amax_method(True), _amax_method(False)
     T.logsumexp = _logsumexp_method
+    T.isfinite, T.isnan, T.all, T.any = (_test_method(n) for n in
+                                         ("isfinite", "isnan", "all", "any"))
     T.softmax, T.log_softmax = _softmax_method, _log_softmax_method
     T.mm, T.bmm = mm, bmm
     T.rsqrt, T.sign, T.lerp, T.masked_fill = rsqrt, sign, lerp, masked_fill
