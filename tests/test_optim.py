@@ -320,3 +320,48 @@ def test_a_graph_saved_before_a_step_refuses_to_backpropagate_after_it():
     opt.step()
     with pytest.raises(RuntimeError, match="in.place|inplace|modified"):
         second.backward()
+
+
+# ---------------------------------------------------------------- learning-rate schedules
+@pytest.mark.parametrize("name,kw", [
+    ("LambdaLR", dict(lr_lambda=lambda e: 1.0 - e / 20)),
+    ("StepLR", dict(step_size=3, gamma=0.5)),
+    ("MultiStepLR", dict(milestones=[2, 5, 9], gamma=0.3)),
+    ("ExponentialLR", dict(gamma=0.9)),
+    ("LinearLR", dict(start_factor=1.0, end_factor=0.0, total_iters=8)),
+    ("LinearLR", dict()),
+    ("CosineAnnealingLR", dict(T_max=10, eta_min=1e-4)),
+])
+def test_lr_schedules_match_pytorch(torch, name, kw):
+    """The rates of two parameter groups over 12 steps, as PyTorch sets them (the
+    scheduler's construction applies step 0 in both)."""
+    from tinygan.optim import lr_scheduler
+    ours_p, theirs_p = [tinygan.Tensor(np.zeros(2), requires_grad=True) for _ in range(2)], \
+        [torch.zeros(2, requires_grad=True) for _ in range(2)]
+    ours_opt = optim.SGD([{"params": [ours_p[0]]}, {"params": [ours_p[1]], "lr": 0.5}], lr=0.1)
+    theirs_opt = torch.optim.SGD([{"params": [theirs_p[0]]}, {"params": [theirs_p[1]],
+                                                               "lr": 0.5}], lr=0.1)
+    ours = getattr(lr_scheduler, name)(ours_opt, **kw)
+    theirs = getattr(torch.optim.lr_scheduler, name)(theirs_opt, **kw)
+    for _ in range(12):
+        assert ours.get_last_lr() == pytest.approx(theirs.get_last_lr(), rel=1e-12, abs=1e-15)
+        assert [g["lr"] for g in ours_opt.param_groups] == pytest.approx(
+            [g["lr"] for g in theirs_opt.param_groups], rel=1e-12, abs=1e-15)
+        ours_opt.step()
+        theirs_opt.step()
+        ours.step()
+        theirs.step()
+    assert ours.last_epoch == theirs.last_epoch == 12
+    state = ours.state_dict()
+    assert "optimizer" not in state and state["last_epoch"] == 12
+
+
+def test_lr_schedules_refuse_bad_arguments():
+    from tinygan.optim import lr_scheduler
+    opt = optim.SGD([tinygan.Tensor(np.zeros(2), requires_grad=True)], lr=0.1)
+    with pytest.raises(ValueError, match="StepLR: step_size must be a positive integer"):
+        lr_scheduler.StepLR(opt, 0)
+    with pytest.raises(ValueError, match="LambdaLR: expected a function or 1 functions"):
+        lr_scheduler.LambdaLR(opt, [lambda e: 1.0, lambda e: 1.0])
+    with pytest.raises(TypeError, match="ExponentialLR: expected an optimizer"):
+        lr_scheduler.ExponentialLR([1, 2], 0.9)

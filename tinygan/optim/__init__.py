@@ -1,4 +1,6 @@
-"""Optimisers with PyTorch's update formulas: ``SGD``, ``Adam``, ``RMSprop``."""
+"""Optimisers with PyTorch's update formulas: ``SGD``, ``Adam``, ``RMSprop``; learning-rate
+schedules in ``lr_scheduler``."""
+from . import lr_scheduler  # noqa: F401
 from .adam import Adam
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
