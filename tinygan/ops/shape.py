@@ -5,8 +5,6 @@ Each backward is written with these same ops, so it is differentiable.
 """
 from __future__ import annotations
 
-from builtins import sum as builtins_sum
-
 from .. import backend as B
 from ..autograd import Function, Tensor
 from ._util import normalize_axis
@@ -226,7 +224,7 @@ def split(x: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
     n = x.shape[ax]
     if isinstance(split_size_or_sections, (list, tuple)):
         sizes = [int(v) for v in split_size_or_sections]
-        if any(v < 0 for v in sizes) or builtins_sum(sizes) != n:
+        if any(v < 0 for v in sizes) or sum(sizes) != n:
             raise ValueError(f"split: sections {list(split_size_or_sections)} must be "
                              f"non-negative and add up to dim {ax}'s size {n}")
     else:
