@@ -469,6 +469,9 @@ TORCH_NAMED_CASES.update({
     "silu": (ops.silu, lambda: [rnd(2, 3)]),
     "nll_loss": (lambda x: ops.nll_loss(ops.log_softmax(x, 1), np.array([0, 2])),
                  lambda: [rnd(2, 3)]),
+    "avg_pool2d": (lambda x: ops.avg_pool2d(x * x, 3, 2, 1, count_include_pad=False),
+                   lambda: [rnd(1, 2, 5, 4)]),
+    "max_pool2d": (lambda x: ops.max_pool2d(x * x, 3, 2, 1), lambda: [rnd(1, 2, 5, 4)]),
 })
 
 

@@ -308,6 +308,30 @@ def test_per_sample_norms_and_activations_match_pytorch(torch, make):
     assert list(ours.state_dict()) == list(theirs.state_dict())
 
 
+@pytest.mark.parametrize("make", [
+    lambda m: m.nn.AvgPool2d(2), lambda m: m.nn.AvgPool2d(3, 2, 1),
+    lambda m: m.nn.AvgPool2d((3, 2), (2, 1), (1, 0), count_include_pad=False),
+    lambda m: m.nn.MaxPool2d(2), lambda m: m.nn.MaxPool2d(3, 2, 1),
+    lambda m: m.nn.MaxPool2d((2, 3), 1), lambda m: m.nn.AdaptiveAvgPool2d(1),
+    lambda m: m.nn.AdaptiveAvgPool2d((2, None)),
+], ids=["avg2", "avg3-s2-p1", "avg-rect-no-pad-count", "max2", "max3-s2-p1", "max-rect-s1",
+        "adaptive1", "adaptive-2xW"])
+def test_pooling_matches_pytorch(torch, make):
+    """Outputs and input gradients of the pooling layers DCGAN's first rule replaces, on
+    random data and on a constant image (every window tied: max pooling's gradient goes to
+    the first position of each window in both)."""
+    rng = np.random.default_rng(0)
+    for a in (rng.standard_normal((2, 3, 8, 6)), np.ones((1, 2, 8, 6))):
+        x, tx = tg.tensor(a, dtype="float64", requires_grad=True), \
+            torch.tensor(a, requires_grad=True)
+        out, ref = make(tg)(x), make(torch)(tx)
+        same(out, ref, rtol=1e-12, atol=1e-14)
+        w = rng.standard_normal(ref.shape)
+        (out * tg.tensor(w, dtype="float64")).sum().backward()
+        (ref * torch.tensor(w)).sum().backward()
+        np.testing.assert_allclose(host(x.grad), tx.grad.numpy(), rtol=1e-12, atol=1e-14)
+
+
 def test_nll_loss_one_hot_and_clip_grad_match_pytorch(torch):
     rng = np.random.default_rng(0)
     logits, labels = rng.standard_normal((5, 3)), np.array([0, 2, 1, 2, 0])
@@ -358,6 +382,11 @@ def test_torch_spelled_functions_and_tests(pair, torch):
     (lambda: tg.nn.InstanceNorm2d(3)(tg.zeros(2, 4, 2, 2)), "InstanceNorm2d(3): expected"),
     (lambda: tg.nn.GroupNorm(3, 4), "num_channels 4 must be divisible by num_groups 3"),
     (lambda: tg.nn.Softmax(), "Softmax: give dim="),
+    (lambda: tg.nn.MaxPool2d(2, padding=2)(tg.zeros(1, 1, 4, 4)), "max_pool2d: need kernel"),
+    (lambda: tg.nn.AvgPool2d(2, ceil_mode=True)(tg.zeros(1, 1, 4, 4)), "ceil_mode=True"),
+    (lambda: tg.nn.AvgPool2d(5)(tg.zeros(1, 1, 4, 4)), "avg_pool2d: input (1, 1, 4, 4)"),
+    (lambda: tg.nn.MaxPool2d(2)(tg.zeros(4, 4)), "max_pool2d: expected input (N, C, H, W)"),
+    (lambda: tg.nn.AdaptiveAvgPool2d(3)(tg.zeros(1, 1, 4, 4)), "output size (3, 3) must"),
     (lambda: tg.nn.functional.nll_loss(tg.zeros(2, 3), np.array([0, 3])), "nll_loss: labels"),
     (lambda: tg.nn.functional.one_hot(np.array([0, 5]), 3), "one_hot: labels must lie in [0, 3)"),
 ])
@@ -380,7 +409,9 @@ def test_torch_named_methods_run_on_every_backend(backend):
                 F.normalize(x, dim=1), F.layer_norm(x, (3, 4)), F.group_norm(x, 1),
                 F.instance_norm(x), F.elu(x), F.silu(x),
                 F.nll_loss(x[:, :, 0].log_softmax(1), np.array([0, 2])),
-                x[:, :1, :1] * F.one_hot(tg.tensor(np.array([[0, 2], [1, 1]])), 4)]
+                x[:, :1, :1] * F.one_hot(tg.tensor(np.array([[0, 2], [1, 1]])), 4),
+                F.max_pool2d(x[None], 2, 1, 1), F.avg_pool2d(x[None], 2, padding=1,
+                                                             count_include_pad=False)]
         total = outs[0].sum()
         for out in outs[1:]:
             total = total + (out * out).sum()

@@ -14,6 +14,7 @@ and backward (on Tensors) side by side, in the module named after what it is:
 ``conv.py``            conv2d, conv_transpose2d (im2col + GEMM)
 ``batchnorm.py``       batch_norm
 ``normalization.py``   layer_norm, instance_norm, group_norm (per sample, composed)
+``pooling.py``         avg_pool2d, max_pool2d, adaptive_avg_pool2d (composed)
 ``dropout.py``         dropout, dropout2d (training-mode masks)
 ``embedding.py``       embedding (a row lookup, for conditional GANs)
 ``resample.py``        interpolate / upsample (nearest, bilinear)
@@ -39,6 +40,7 @@ from .shape import (broadcast_to, chunk, concatenate, flatten, getitem, pad, res
 from .conv import conv2d, conv2d_weight, conv_transpose2d
 from .batchnorm import batch_norm
 from .normalization import group_norm, instance_norm, layer_norm
+from .pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from .dropout import dropout, dropout2d
 from .embedding import embedding
 from .resample import interpolate, upsample
