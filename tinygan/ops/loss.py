@@ -152,25 +152,28 @@ def one_hot(target, num_classes: int = -1) -> Tensor:
     return Tensor._make((t[..., None] == xp.arange(max(c, 0))).astype("int64"), False, None)
 
 
-def nll_loss(log_probs: Tensor, target, reduction: str = "mean") -> Tensor:
-    """−log_probs[n, target[n]] for log-probabilities (N, C) and integer labels (N,).
-
-    The label is picked with a one-hot mask (no per-sample Python loop, and the mask is a
-    constant, so a double backward goes through ``log_probs`` only)."""
-    if log_probs.ndim != 2:
-        raise ValueError(f"nll_loss: input must have shape (N, C), got {log_probs.shape}")
-    n, c = log_probs.shape
-    xp = B.array_module(log_probs.data)
-    t = _labels(target, n, c, xp, "nll_loss")
-    onehot = (t[:, None] == xp.arange(c)[None, :]).astype(log_probs.dtype)
+def _picked(log_probs: Tensor, labels, reduction: str, who: str) -> Tensor:
+    """−log_probs[n, labels[n]], reduced.  The label is picked with a one-hot mask (no
+    per-sample Python loop, and the mask is a constant, so a double backward goes through
+    ``log_probs`` only)."""
     from ._util import constant
     from .reduce import sum as _sum
-    return _reduce(-_sum(log_probs * constant(onehot), axis=1), reduction, "nll_loss")
+    xp = B.array_module(log_probs.data)
+    onehot = (labels[:, None] == xp.arange(log_probs.shape[1])[None, :]).astype(log_probs.dtype)
+    return _reduce(-_sum(log_probs * constant(onehot), axis=1), reduction, who)
+
+
+def nll_loss(log_probs: Tensor, target, reduction: str = "mean") -> Tensor:
+    """−log_probs[n, target[n]] for log-probabilities (N, C) and integer labels (N,)."""
+    if log_probs.ndim != 2:
+        raise ValueError(f"nll_loss: input must have shape (N, C), got {log_probs.shape}")
+    labels = _labels(target, *log_probs.shape, B.array_module(log_probs.data), "nll_loss")
+    return _picked(log_probs, labels, reduction, "nll_loss")
 
 
 def cross_entropy(logits: Tensor, target, reduction: str = "mean") -> Tensor:
     """−log softmax(logits)[n, target[n]] for logits (N, C) and integer class labels (N,)."""
     if logits.ndim != 2:
         raise ValueError(f"cross_entropy: logits must have shape (N, C), got {logits.shape}")
-    _labels(target, *logits.shape, B.array_module(logits.data), "cross_entropy")
-    return nll_loss(log_softmax(logits, axis=1), target, reduction)
+    labels = _labels(target, *logits.shape, B.array_module(logits.data), "cross_entropy")
+    return _picked(log_softmax(logits, axis=1), labels, reduction, "cross_entropy")
