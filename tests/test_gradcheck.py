@@ -472,6 +472,11 @@ TORCH_NAMED_CASES.update({
     "avg_pool2d": (lambda x: ops.avg_pool2d(x * x, 3, 2, 1, count_include_pad=False),
                    lambda: [rnd(1, 2, 5, 4)]),
     "max_pool2d": (lambda x: ops.max_pool2d(x * x, 3, 2, 1), lambda: [rnd(1, 2, 5, 4)]),
+    "gather": (lambda x: ops.gather(x * x, 1, np.array([[0, 2, 2], [1, 0, 1]])),
+               lambda: [rnd(2, 3)]),
+    "sort_topk": (lambda x: ops.sort(x * x, 1).values * ops.topk(x, 3, 1).values,
+                  lambda: [rnd(2, 3)]),
+    "flip_cumsum": (lambda x: ops.cumsum(ops.flip(x, 1) * x, 1), lambda: [rnd(2, 3)]),
 })
 
 

@@ -261,6 +261,17 @@ TORCH_NAMED = [
     ("F.pad crop", lambda m, x: m.nn.functional.pad(x, (-1, 2), value=3.0)),
     ("F.normalize", lambda m, x: m.nn.functional.normalize(x, dim=1)),
     ("F.normalize p1", lambda m, x: m.nn.functional.normalize(x, p=1, dim=2)),
+    ("gather", lambda m, x: x.gather(1, m.tensor(np.array([[[0, 2, 1, 1, 0]], [[2] * 5],
+                                                          [[1, 0, 0, 2, 1]], [[0] * 5]])))),
+    ("torch.gather", lambda m, x: m.gather(x, 2, m.tensor(np.tile([[3, 0]], (4, 3, 1))))),
+    ("sort", lambda m, x: x.sort(dim=1).values),
+    ("sort descending", lambda m, x: x.sort(0, descending=True)[0]),
+    ("topk", lambda m, x: x.topk(2, dim=2).values),
+    ("topk smallest", lambda m, x: m.topk(x, 3, dim=2, largest=False).values),
+    ("flip", lambda m, x: x.flip(0, 2)),
+    ("torch.flip", lambda m, x: m.flip(x, (1,))),
+    ("cumsum", lambda m, x: x.cumsum(dim=2) ** 2),
+    ("torch.cumsum", lambda m, x: m.cumsum(x, 0)),
 ]
 
 
@@ -382,6 +393,8 @@ def test_torch_spelled_functions_and_tests(pair, torch):
     (lambda: tg.nn.InstanceNorm2d(3)(tg.zeros(2, 4, 2, 2)), "InstanceNorm2d(3): expected"),
     (lambda: tg.nn.GroupNorm(3, 4), "num_channels 4 must be divisible by num_groups 3"),
     (lambda: tg.nn.Softmax(), "Softmax: give dim="),
+    (lambda: tg.zeros(2, 3).gather(1, np.zeros((3, 1), "int64")), "gather: index must be"),
+    (lambda: tg.zeros(2, 3).topk(4, dim=1), "topk: k must be an integer in [0, 3]"),
     (lambda: tg.nn.MaxPool2d(2, padding=2)(tg.zeros(1, 1, 4, 4)), "max_pool2d: need kernel"),
     (lambda: tg.nn.AvgPool2d(2, ceil_mode=True)(tg.zeros(1, 1, 4, 4)), "ceil_mode=True"),
     (lambda: tg.nn.AvgPool2d(5)(tg.zeros(1, 1, 4, 4)), "avg_pool2d: input (1, 1, 4, 4)"),
@@ -411,7 +424,9 @@ def test_torch_named_methods_run_on_every_backend(backend):
                 F.nll_loss(x[:, :, 0].log_softmax(1), np.array([0, 2])),
                 x[:, :1, :1] * F.one_hot(tg.tensor(np.array([[0, 2], [1, 1]])), 4),
                 F.max_pool2d(x[None], 2, 1, 1), F.avg_pool2d(x[None], 2, padding=1,
-                                                             count_include_pad=False)]
+                                                             count_include_pad=False),
+                x.gather(2, tg.tensor(np.array([[[3, 0]] * 3] * 2))), x.sort(1).values,
+                x.topk(2, dim=2).values, x.flip(0, 1), x.cumsum(2)]
         total = outs[0].sum()
         for out in outs[1:]:
             total = total + (out * out).sum()
@@ -426,6 +441,17 @@ def test_torch_named_methods_run_on_every_backend(backend):
     B.set_backend("numpy")  # the fixture puts the previous backend back afterwards
     reference = second_order()
     np.testing.assert_allclose(ours, reference, rtol=1e-5, atol=1e-6)
+
+
+def test_sort_and_topk_indices_match_pytorch(pair, torch):
+    x, tx = pair
+    for ours, theirs in ((x.sort(1), tx.sort(1)), (x.sort(2, descending=True),
+                                                   tx.sort(2, descending=True)),
+                         (x.topk(3, dim=2), tx.topk(3, dim=2)),
+                         (x.topk(1, dim=0, largest=False), tx.topk(1, dim=0, largest=False))):
+        same(ours.values, theirs.values)
+        np.testing.assert_array_equal(host(ours.indices), theirs.indices.numpy())
+        assert ours.indices.dtype == np.int64
 
 
 @pytest.mark.filterwarnings("ignore:divide by zero")

@@ -23,9 +23,9 @@ from .device import device
 from .device import device as _device
 from . import autograd  # noqa: F401  (tinygan.autograd.grad, as torch.autograd.grad)
 from . import ops  # noqa: F401  (binds Tensor's operators and methods)
-from .ops import (abs, argmax, argmin, bmm, chunk, clamp, exp, lerp, log, log_softmax,
-                  logsumexp, matmul, maximum, minimum, mm, norm, relu, rsqrt, sigmoid, sign,
-                  softmax, split, sqrt, tanh, where)
+from .ops import (abs, argmax, argmin, bmm, chunk, clamp, cumsum, exp, flip, gather, lerp,
+                  log, log_softmax, logsumexp, matmul, maximum, minimum, mm, norm, relu,
+                  rsqrt, sigmoid, sign, softmax, sort, split, sqrt, tanh, topk, where)
 from .ops import mean, sum, var  # noqa: F401  (dim=/keepdim= or axis=/keepdims=)
 from .dtypes import dtype_of as _dtype_of
 from . import nn  # noqa: F401

@@ -5,7 +5,7 @@ and backward (on Tensors) side by side, in the module named after what it is:
 
 =====================  ==================================================
 ``elementwise.py``     + − × ÷, pow, exp, log, sqrt, abs, clip, maximum, sign, lerp
-``reduce.py``          sum, mean, var, max, min, logsumexp
+``reduce.py``          sum, mean, var, max, min, logsumexp, cumsum
 ``shape.py``           reshape, transpose, indexing, concatenate, stack, split, pad
 ``linalg.py``          matmul (mm, bmm)
 ``linear.py``          linear (x Wᵀ + b as one op: the Linear layer)
@@ -33,7 +33,7 @@ from .linalg import bmm, matmul, mm
 from .linear import linear
 from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                    l1_loss, log_softmax, mse_loss, nll_loss, one_hot, softmax)
-from .reduce import logsumexp, max, mean, min, sum, var
+from .reduce import cumsum, logsumexp, max, mean, min, sum, var
 from .shape import (broadcast_to, chunk, concatenate, flatten, getitem, pad, reshape, split,
                     squeeze, stack, sum_to, swapaxes, transpose, unsqueeze)
 
@@ -44,7 +44,7 @@ from .pooling import adaptive_avg_pool2d, avg_pool2d, max_pool2d
 from .dropout import dropout, dropout2d
 from .embedding import embedding
 from .resample import interpolate, upsample
-from .methods import argmax, argmin, clamp, norm, normalize, to_device
+from .methods import argmax, argmin, clamp, flip, gather, norm, normalize, sort, to_device, topk
 from . import methods as _methods
 
 _methods.install()

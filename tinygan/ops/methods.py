@@ -41,12 +41,13 @@ from .elementwise import (abs, add, cast, clip, div, eq, exp, ge, gt, le, lerp, 
                           sub, where)
 from .linalg import bmm, matmul, mm
 from .loss import log_softmax, softmax
-from .reduce import logsumexp, max as _max
+from .reduce import cumsum, logsumexp, max as _max
 from .reduce import mean, min as _min, sum, var
 from .shape import broadcast_to, chunk, flatten as _flatten, getitem, reshape, split, squeeze, \
     transpose, unsqueeze
 
 __all__ = ["install", "clamp", "norm", "normalize", "argmax", "argmin", "to_device", "dtype_of",
+           "gather", "sort", "topk", "flip", "SortResult", "TopkResult",
            "MaxResult", "MinResult"]
 
 #: ``x.max(dim)`` returns this (as ``torch.return_types.max``): ``.values``, ``.indices``
@@ -175,13 +176,61 @@ def argmin(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
 
 
 def _take_along(x: Tensor, indices, ax: int) -> Tensor:
-    """x's elements at ``indices`` (an integer array shaped like x but 1 along ``ax``),
-    NumPy's take_along_axis as a differentiable index."""
+    """x[i0, ..., indices[i0, ..., ik], ..., ik] for every position of ``indices`` (an
+    integer array of x's rank): NumPy's take_along_axis and PyTorch's gather, as a
+    differentiable index (the gradient is added back at the positions taken)."""
     mod = B.array_module(x.data)
-    grid = [mod.arange(n).reshape((1,) * i + (n,) + (1,) * (x.ndim - i - 1))
-            for i, n in enumerate(x.shape)]
+    grid = [mod.arange(n).reshape((1,) * i + (n,) + (1,) * (indices.ndim - i - 1))
+            for i, n in enumerate(indices.shape)]
     grid[ax] = indices
     return getitem(x, tuple(grid))
+
+
+def gather(x: Tensor, dim: int, index) -> Tensor:
+    """PyTorch's ``torch.gather``: out[i][j][k] = x[i][index[i][j][k]][k] for dim = 1;
+    ``index`` has x's rank and is no larger than x in the other dims."""
+    idx = index.data if isinstance(index, Tensor) else index
+    idx = B.array_module(x.data).asarray(idx)
+    ax = normalize_axis(dim, x.ndim, "gather")[0]
+    if idx.ndim != x.ndim or idx.dtype.kind not in "iu" or any(
+            a > b for d, (a, b) in enumerate(zip(idx.shape, x.shape)) if d != ax):
+        raise ValueError(f"gather: index must be integers of the input's rank {x.ndim}, no "
+                         f"larger than {x.shape} outside dim {ax}, got shape "
+                         f"{tuple(idx.shape)} and dtype {idx.dtype}")
+    return _take_along(x, idx, ax)
+
+
+#: ``x.sort(dim)`` / ``x.topk(k)`` return these, as ``torch.return_types``
+SortResult = namedtuple("sort", ["values", "indices"])
+TopkResult = namedtuple("topk", ["values", "indices"])
+
+
+def sort(x: Tensor, dim: int = -1, descending: bool = False, stable: bool = False):
+    """Values in order along ``dim`` and where they came from; the values are gathered, so
+    their gradient flows back to the positions sorted (equal values keep their order)."""
+    ax = normalize_axis(dim, x.ndim, "sort")[0]
+    mod = B.array_module(x.data)
+    keys = -x.data if descending else x.data
+    idx = mod.argsort(keys, axis=ax, kind="stable").astype(D.int64)
+    return SortResult(_take_along(x, idx, ax), Tensor._make(idx, False, None))
+
+
+def topk(x: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
+    """The ``k`` largest (or smallest) values along ``dim``, in order, and their indices."""
+    ax = normalize_axis(dim, x.ndim, "topk")[0]
+    if isinstance(k, bool) or not isinstance(k, (int, D.integer)) or not 0 <= k <= x.shape[ax]:
+        raise ValueError(f"topk: k must be an integer in [0, {x.shape[ax]}] for dim {ax} of "
+                         f"shape {x.shape}, got {k!r}")
+    values, indices = sort(x, ax, descending=largest)
+    keep = (slice(None),) * ax + (slice(0, int(k)),)
+    return TopkResult(getitem(values, keep), Tensor._make(indices.data[keep], False, None))
+
+
+def flip(x: Tensor, dims) -> Tensor:
+    """``torch.flip``: the order reversed along each of ``dims`` (a view-like slice)."""
+    axes = normalize_axis(dims, x.ndim, "flip")
+    return getitem(x, tuple(slice(None, None, -1) if i in axes else slice(None)
+                            for i in range(x.ndim)))
 
 
 def _extremum_method(largest):
@@ -664,6 +713,10 @@ def install():
     T.mm, T.bmm = mm, bmm
     T.rsqrt, T.sign, T.lerp, T.masked_fill = rsqrt, sign, lerp, masked_fill
     T.split, T.chunk = split, chunk
+    T.gather = lambda self, dim, index: gather(self, dim, index)
+    T.sort, T.topk = sort, topk
+    T.flip = lambda self, *dims: flip(self, _shape_args(dims, "flip"))
+    T.cumsum = lambda self, dim: cumsum(self, dim)
     T.view, T.reshape, T.flatten = _view, _reshape, _flatten_method
     T.view_as = lambda self, other: reshape(self, other.shape)
     T.reshape_as = T.view_as

@@ -104,3 +104,22 @@ def logsumexp(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     return out if keepdim else (reshape(out, ()) if axes is None else
                                 reshape(out, tuple(s for i, s in enumerate(x.shape)
                                                    if i not in axes)))
+
+
+class CumSum(Function):
+    """Running sums along ``axis``.  Backward: the running sums of g taken from the other
+    end, themselves a CumSum (of the reversed g), so differentiable to any order."""
+
+    def forward(self, x):
+        return B.array_module(x).cumsum(x, axis=self.axis)
+
+    def backward(self, g):
+        from .shape import getitem
+        rev = tuple(slice(None, None, -1) if i == self.axis else slice(None)
+                    for i in range(g.ndim))
+        return getitem(CumSum.apply(getitem(g, rev), axis=self.axis), rev)
+
+
+def cumsum(x: Tensor, dim: int) -> Tensor:
+    """PyTorch's ``torch.cumsum`` (running sums along ``dim``)."""
+    return CumSum.apply(x, axis=normalize_axis(dim, x.ndim, "cumsum")[0])

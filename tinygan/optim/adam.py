@@ -2,7 +2,8 @@
 
 Step t (counted per parameter) with gradient g:
 
-    g ← g + λ θ                                        (L2 weight_decay λ, not AdamW)
+    g ← g + λ θ                                        (L2 weight_decay λ: Adam)
+    θ ← θ − lr·λ θ                                     (decoupled weight_decay λ: AdamW)
     m ← m + (1 − β1)(g − m)          = β1 m + (1 − β1) g
     v ← β2 v + (1 − β2) g²
     v̂max ← max(v̂max, v)                                 (amsgrad only; used instead of v)
@@ -35,6 +36,8 @@ def lerp_(a, b, w: float) -> None:
 
 
 class Adam(Optimizer):
+    decoupled_weight_decay = False
+
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, amsgrad: bool = False):
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
@@ -63,8 +66,12 @@ class Adam(Optimizer):
         step_size = lr / (1.0 - beta1 ** t)
         bias_correction2_sqrt = (1.0 - beta2 ** t) ** 0.5
 
+        decoupled = self.decoupled_weight_decay
+
         def update(p, g, m, v, *vmax):
-            if wd != 0:
+            if wd != 0 and decoupled:      # AdamW: shrink θ, leave the moments alone
+                p *= 1.0 - lr * wd
+            elif wd != 0:
                 g = g + wd * p
             lerp_(m, g, 1.0 - beta1)
             v *= beta2
@@ -83,3 +90,13 @@ class Adam(Optimizer):
         if group["amsgrad"]:
             arrays.append(state["max_exp_avg_sq"])
         return update, tuple(arrays)
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay (Loshchilov & Hutter 2019): θ ← θ(1 − lr·λ) before
+    the Adam step, the moments computed from the gradient alone; PyTorch's default λ 0.01."""
+    decoupled_weight_decay = True
+
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
