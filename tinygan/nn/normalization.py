@@ -10,16 +10,11 @@ are not supported).
 from __future__ import annotations
 
 from .. import backend as B
+from .._validate import positive_int
 from ..autograd import Tensor
 from ..ops.normalization import group_norm, instance_norm, layer_norm
 from ._dtype import check_input_dtype
 from .module import Module, Parameter
-
-
-def _positive(who, name, value):
-    if isinstance(value, bool) or int(value) != value or value <= 0:
-        raise ValueError(f"{who}: {name} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def _affine_parameters(module, shape, weight: bool, bias: bool) -> None:
@@ -41,7 +36,7 @@ class LayerNorm(Module):
         super().__init__()
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else \
             tuple(normalized_shape)
-        self.normalized_shape = tuple(_positive("LayerNorm", "normalized_shape", s)
+        self.normalized_shape = tuple(positive_int(s, "normalized_shape", "LayerNorm")
                                       for s in shape)
         self.eps = _check_eps("LayerNorm", eps)
         self.elementwise_affine = bool(elementwise_affine)
@@ -68,7 +63,7 @@ class _InstanceNorm(Module):
         if track_running_stats:
             raise ValueError(f"{who}: track_running_stats=True is not supported (every call "
                              f"uses the sample's own statistics, PyTorch's default)")
-        self.num_features = _positive(who, "num_features", num_features)
+        self.num_features = positive_int(num_features, "num_features", who)
         self.eps, self.momentum, self.affine = _check_eps(who, eps), momentum, bool(affine)
         _affine_parameters(self, (self.num_features,), self.affine, self.affine)
 
@@ -94,8 +89,8 @@ class GroupNorm(Module):
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
                  affine: bool = True):
         super().__init__()
-        self.num_groups = _positive("GroupNorm", "num_groups", num_groups)
-        self.num_channels = _positive("GroupNorm", "num_channels", num_channels)
+        self.num_groups = positive_int(num_groups, "num_groups", "GroupNorm")
+        self.num_channels = positive_int(num_channels, "num_channels", "GroupNorm")
         if self.num_channels % self.num_groups:
             raise ValueError(f"GroupNorm: num_channels {num_channels} must be divisible by "
                              f"num_groups {num_groups}")

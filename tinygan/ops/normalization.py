@@ -14,7 +14,7 @@ differentiated, as the penalty needs.
 from __future__ import annotations
 
 from ..autograd import Tensor
-from .elementwise import add, mul, pow, sub
+from .elementwise import add, mul, rsqrt, sub
 from .reduce import mean
 from .shape import reshape
 
@@ -24,7 +24,7 @@ __all__ = ["layer_norm", "instance_norm", "group_norm"]
 def _normalize(x: Tensor, axes: tuple, eps: float) -> Tensor:
     """(x − μ) / sqrt(σ² + ε) over ``axes``, σ² biased."""
     centred = sub(x, mean(x, axes, keepdims=True))
-    return mul(centred, pow(add(mean(mul(centred, centred), axes, keepdims=True), eps), -0.5))
+    return mul(centred, rsqrt(add(mean(mul(centred, centred), axes, keepdims=True), eps)))
 
 
 def _affine(y: Tensor, weight, bias, shape) -> Tensor:

@@ -101,9 +101,10 @@ def logsumexp(x: Tensor, dim=None, keepdim: bool = False) -> Tensor:
     m = x.data.max(axis=axes, keepdims=True)
     m = xp.where(xp.isfinite(m), m, 0).astype(x.dtype)
     out = log(sum(exp(x - constant(m)), axes, keepdims=True)) + constant(m)
-    return out if keepdim else (reshape(out, ()) if axes is None else
-                                reshape(out, tuple(s for i, s in enumerate(x.shape)
-                                                   if i not in axes)))
+    if keepdim:
+        return out
+    return reshape(out, tuple(s for i, s in enumerate(x.shape)
+                              if axes is not None and i not in axes))
 
 
 class CumSum(Function):

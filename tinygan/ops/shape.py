@@ -6,6 +6,7 @@ Each backward is written with these same ops, so it is differentiable.
 from __future__ import annotations
 
 from .. import backend as B
+from .._validate import positive_int
 from ..autograd import Function, Tensor
 from ._util import normalize_axis
 
@@ -228,10 +229,7 @@ def split(x: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
             raise ValueError(f"split: sections {list(split_size_or_sections)} must be "
                              f"non-negative and add up to dim {ax}'s size {n}")
     else:
-        step = int(split_size_or_sections)
-        if step <= 0:
-            raise ValueError(f"split: split_size must be a positive integer, got "
-                             f"{split_size_or_sections!r}")
+        step = positive_int(split_size_or_sections, "split_size", "split")
         sizes = [min(step, n - start) for start in range(0, n, step)] or [0]
     pieces, start = [], 0
     for size in sizes:
@@ -243,8 +241,7 @@ def split(x: Tensor, split_size_or_sections, dim: int = 0) -> tuple:
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
     """PyTorch's ``torch.chunk``: at most ``chunks`` pieces of ⌈size / chunks⌉ along
     ``dim`` (fewer when the size runs out first, as in PyTorch)."""
-    if isinstance(chunks, bool) or not isinstance(chunks, int) or chunks <= 0:
-        raise ValueError(f"chunk: chunks must be a positive integer, got {chunks!r}")
+    chunks = positive_int(chunks, "chunks", "chunk")
     ax = normalize_axis(dim, x.ndim, "chunk")[0]
     return split(x, max(1, -(-x.shape[ax] // chunks)), ax)
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 
+from .._validate import positive_int
+
 __all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR", "LinearLR",
            "CosineAnnealingLR"]
 
@@ -41,11 +43,12 @@ class LRScheduler:
 
     def step(self) -> None:
         self.last_epoch += 1
-        for group, base in zip(self.optimizer.param_groups, self.base_lrs):
-            group["lr"] = self._rate(base, self.last_epoch)
+        for i, (group, base) in enumerate(zip(self.optimizer.param_groups, self.base_lrs)):
+            group["lr"] = self._rate(i, base, self.last_epoch)
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
-    def _rate(self, base: float, epoch: int) -> float:
+    def _rate(self, group: int, base: float, epoch: int) -> float:
+        """The rate of parameter group ``group`` at step ``epoch``."""
         return base * self.factor(epoch)
 
     def state_dict(self) -> dict:
@@ -69,20 +72,16 @@ class LambdaLR(LRScheduler):
         self.lr_lambdas = lambdas
         super().__init__(optimizer, last_epoch)
 
-    def step(self) -> None:
-        self.last_epoch += 1
-        for group, base, f in zip(self.optimizer.param_groups, self.base_lrs, self.lr_lambdas):
-            group["lr"] = base * f(self.last_epoch)
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+    def _rate(self, group, base, epoch):
+        return base * self.lr_lambdas[group](epoch)
 
 
 class StepLR(LRScheduler):
     """rate = initial_lr · γ^⌊step / step_size⌋."""
 
     def __init__(self, optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1):
-        if isinstance(step_size, bool) or int(step_size) != step_size or step_size <= 0:
-            raise ValueError(f"StepLR: step_size must be a positive integer, got {step_size!r}")
-        self.step_size, self.gamma = int(step_size), float(gamma)
+        self.step_size = positive_int(step_size, "step_size", "StepLR")
+        self.gamma = float(gamma)
         super().__init__(optimizer, last_epoch)
 
     def factor(self, epoch):
@@ -137,6 +136,6 @@ class CosineAnnealingLR(LRScheduler):
         self.T_max, self.eta_min = int(T_max), float(eta_min)
         super().__init__(optimizer, last_epoch)
 
-    def _rate(self, base, epoch):
+    def _rate(self, group, base, epoch):
         return self.eta_min + (base - self.eta_min) * (1 + math.cos(math.pi * epoch /
                                                                     self.T_max)) / 2
