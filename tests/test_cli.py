@@ -62,8 +62,10 @@ def test_help_shows_each_papers_defaults(capsys):
                                      # what --instance-noise keeps on the toys
                                      "10000 toy (8000 on grid25; 6000 on the toys with",
                                      "10000 on grid25 with --instance-noise)",
-                                     "0.5,0.99 toy (0.5,0.999 on the toys with --instance-noise)",
-                                     "leaky_relu (relu on the toys with --instance-noise)"]),
+                                     "0.5,0.99 (0.5,0.999 on the toys with --instance-noise)",
+                                     "5000 images", "32 images",
+                                     "leaky_relu (relu on the toys with --instance-noise; "
+                                     "leaky_relu on gaussian1d with --instance-noise)"]),
                             ("dcgan", ["0.0002", "0.5,0.999", "128"]),
                             ("wgan", ["5e-05", "rmsprop", "0.01", "100 for the first 25"]),
                             ("wgan-gp", ["0.0001", "0.5,0.9", "10.0 images, 0.1 toy"])]:
@@ -113,6 +115,27 @@ def test_diverged_run_exits_1_with_the_step(capsys, tmp_path):
     assert code == 1
     assert "diverged at step" in err and "checkpoint" in err and "Traceback" not in err
     assert os.path.exists(tmp_path / "r" / "checkpoint.npz")
+
+
+@pytest.mark.parametrize("data,line,keys", [
+    ("swissroll", "segments of the curve captured",
+     {"segments", "segments_strict", "high_quality", "kl", "counts", "n_segments"}),
+    ("gaussian1d", "Wasserstein-1 to the data",
+     {"wasserstein1", "wasserstein1_real_vs_real", "mean", "std"}),
+])
+def test_every_toy_reports_its_metrics(capsys, tmp_path, data, line, keys):
+    """The swiss roll (no modes) and the 1-D Gaussian report their own metrics, in
+    summary.json and on the command line."""
+    code, out, _ = _run(capsys, "train", "gan", "--data", data, "--steps", "5",
+                        "--out", str(tmp_path / data), *TINY)
+    assert code == 0 and line in out
+    with open(tmp_path / data / "summary.json") as f:
+        metrics = json.load(f)["metrics"]
+    assert keys <= set(metrics)
+    if data == "gaussian1d":  # two draws of the data: the sample size's floor, far below G's
+        assert 0 < metrics["wasserstein1_real_vs_real"] < metrics["wasserstein1"]
+    else:
+        assert metrics["n_samples"] == 100 and sum(metrics["counts"]) <= 100
 
 
 def test_python_dash_m_entry_point():

@@ -259,6 +259,27 @@ def test_reshape_incompatible(shape):
         T(A).reshape(shape)
 
 
+def test_reshape_hands_the_gradient_back_in_the_inputs_layout():
+    """Flattening a channels-last array (a conv output before a Linear head): the gradient
+    comes back with the input's strides and the same values; under create_graph it is a
+    differentiable reshape (first and second order by finite differences)."""
+    from tinygan.testing.gradcheck import gradcheck, gradgradcheck
+    base = RNG.normal(size=(2, 4, 5, 3))
+    w = RNG.normal(size=(2, 60))
+    leaf = T(base.astype(np.float32), requires_grad=True)
+    x = leaf.permute(0, 3, 1, 2)  # (N, C, H, W) in channels-last memory
+    x.retain_grad()
+    (x.reshape(2, -1) * T(w.astype(np.float32))).sum().backward()
+    expected = w.reshape(2, 3, 4, 5)
+    close(x.grad, expected)
+    close(leaf.grad, expected.transpose(0, 2, 3, 1))
+    assert x.grad.data.strides == x.data.strides
+    w64 = tg.Tensor(w, dtype=np.float64)
+    f = lambda t: (t.permute(0, 3, 1, 2).reshape(2, -1) ** 2 * w64).sum()  # noqa: E731
+    assert gradcheck(f, [tg.Tensor(base, requires_grad=True, dtype=np.float64)])
+    assert gradgradcheck(f, [tg.Tensor(base, requires_grad=True, dtype=np.float64)])
+
+
 def test_other_bad_inputs():
     x = T(A)
     with pytest.raises(ValueError, match=r"sum: axis 3 is out of range.*3 dims"):

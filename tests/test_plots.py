@@ -84,6 +84,9 @@ def test_plot_2d_with_critic_contour(tmp_path):
     assert calls == [(2500, 2)]  # one vectorised call on the whole grid
     assert png_size(path) == (600, 550)
     assert png_size(plots.plot_2d(samples, tmp_path / "plain.png")) == (600, 550)
+    roll = get_dataset("swissroll")
+    assert png_size(plots.plot_2d(roll.sample(300, 0), tmp_path / "roll.png",
+                                  curve=roll.curve(512)[1])) == (600, 550)
     with pytest.raises(ValueError, match=r"shape \(N, 2\)"):
         plots.plot_2d(samples[:, :1], tmp_path / "x.png")
     with pytest.raises(ValueError, match="critic_fn returned 3 values"):

@@ -166,17 +166,21 @@ def test_toy_defaults_resolve_to_the_default_recipe(model, data):
         assert cfg.gp_lambda > 0  # and its two-sided penalty
 
 
+@pytest.mark.parametrize("data,metric", [("grid25", "modes_strict"),
+                                         ("swissroll", "segments_strict"),
+                                         ("gaussian1d", "wasserstein1")])
 @pytest.mark.parametrize("model,extra", [("gan", {}), ("gan", {"instance_noise": True}),
                                          ("wgan", {"critic_warmup": False}), ("wgan-gp", {})])
-def test_a_few_steps_of_each_toy_default_run(tmp_path, model, extra):
+def test_a_few_steps_of_each_toy_default_run(tmp_path, model, extra, data, metric):
     """The default architecture and recipe, three steps: the loss is finite and the summary
-    reports the mode metrics and the times, as strict JSON."""
+    reports the data's metrics (modes, segments of the curve, W1) and the times, as strict
+    JSON."""
     out = str(tmp_path / "r")
-    cfg = make_config(model, data="grid25", steps=3, out=out, n_samples=300, progress=False,
+    cfg = make_config(model, data=data, steps=3, out=out, n_samples=300, progress=False,
                       figures=False, sample_every=0, **extra)
     summary = train(cfg)
     saved = _strict_json(os.path.join(out, "summary.json"))
-    assert saved["metrics"]["n_modes"] == 25 and "modes_strict" in saved["metrics"]
+    assert metric in saved["metrics"]
     assert saved["cpu_s"] > 0 and saved["wall_s"] > 0 and saved["steps"] == 3
     assert summary["sampled_from"] == ("G_ema" if cfg.ema else "G")
 
@@ -214,6 +218,15 @@ def test_image_defaults_resolve_to_the_image_recipe(data):
     assert (gp_paper.ngf, gp_paper.ndf, gp_paper.steps) == (64, 64, 2000)
     assert (gp.lr, gp.betas, gp.gp_lambda, gp.n_critic) == (1e-4, (0.5, 0.9), 10.0, 5)
     assert make_config("wgan-gp", data=data, ngf=48).ngf == 48  # an option still wins
+    # the plain GAN keeps Goodfellow et al.'s MLPs and takes DCGAN's optimiser recipe for
+    # 20 epochs; its paper recipe is their SGD
+    gan, gan_paper = make_config("gan", data=data), make_config("gan", data=data,
+                                                                recipe="paper")
+    assert (gan.arch, gan.hidden, gan.optimizer, gan.batch_size, gan.steps) == \
+        ("mlp", (1200, 1200), "adam", 32, 5000)
+    assert (gan.lr, gan.lr_of_d, gan.betas, gan.ema) == (8e-4, 4e-4, (0.5, 0.99), 0.999)
+    assert (gan_paper.optimizer, gan_paper.lr, gan_paper.momentum, gan_paper.batch_size) == \
+        ("sgd", 0.1, 0.5, 100)
 
 
 # ---------------------------------------------------------------- what a run reports
@@ -307,8 +320,11 @@ def test_the_toy_gan_with_instance_noise_keeps_relu_in_d(data):
     assert given.d_activation == "leaky_relu"
     assert make_config("gan", data=data, recipe="paper", instance_noise=True,
                        ).d_activation == "relu"            # the paper's toy D: ReLU either way
-    # images keep their own default, noise or not
+    # images keep their own default, noise or not; so does the 1-D Gaussian
+    # (config.TOY_INSTANCE_NOISE_DATA_RECIPES), where ReLU's D went flat with noise
     assert make_config("gan", data="mnist", instance_noise=True).d_activation == "leaky_relu"
+    one_d = make_config("gan", data="gaussian1d", instance_noise=True)
+    assert (one_d.d_activation, one_d.betas, one_d.steps) == ("leaky_relu", (0.5, 0.999), 6000)
 
 
 def test_a_given_lr_sets_both_rates_unless_lr_d_is_given_too():

@@ -299,6 +299,14 @@ def _cmd_train(args) -> int:
         print(f"modes captured {metrics['modes']}/{metrics['n_modes']} "
               f"(strict {metrics['modes_strict']}), high quality "
               f"{100 * metrics['high_quality']:.1f}%")
+    elif "segments" in metrics:
+        print(f"segments of the curve captured {metrics['segments']}/{metrics['n_segments']} "
+              f"(strict {metrics['segments_strict']}), high quality "
+              f"{100 * metrics['high_quality']:.1f}%")
+    elif "wasserstein1" in metrics:
+        print(f"Wasserstein-1 to the data {metrics['wasserstein1']:.4f} (two draws of the data: "
+              f"{metrics['wasserstein1_real_vs_real']:.4f}); samples' mean "
+              f"{metrics['mean']:.3f}, std {metrics['std']:.3f}")
     elif metrics.get("frechet") is not None:
         resized = ("" if "resized_from" not in metrics else
                    " (resampled from {}×{} to the classifier's 28×28)".format(

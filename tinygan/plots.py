@@ -166,8 +166,9 @@ def _bounds_2d(points, centers, margin=0.15):
 
 
 def plot_2d(samples, path, centers=None, critic_fn=None, bounds=None, resolution: int = 100,
-            title: str | None = None, max_points: int = 5000) -> str:
-    """Scatter of generated 2-D points over the true mode centres, with an optional contour.
+            title: str | None = None, max_points: int = 5000, curve=None) -> str:
+    """Scatter of generated 2-D points over the true mode centres (or the data's noiseless
+    ``curve``, an (M, 2) polyline: the swiss roll), with an optional contour.
 
     ``critic_fn`` maps an (M, 2) float32 host array to M scores (D's logit or
     probability, or the WGAN critic value); it is evaluated once on a
@@ -178,9 +179,12 @@ def plot_2d(samples, path, centers=None, critic_fn=None, bounds=None, resolution
     if pts.ndim != 2 or pts.shape[1] != 2:
         raise ValueError(f"plot_2d: samples must have shape (N, 2), got {pts.shape}")
     c = None if centers is None else np.asarray(_host(centers), dtype=np.float64).reshape(-1, 2)
+    line = None if curve is None else np.asarray(_host(curve), dtype=np.float64).reshape(-1, 2)
     finite = pts[np.isfinite(pts).all(axis=1)]
     if bounds is None:
-        bounds = _bounds_2d(finite if len(finite) else np.zeros((1, 2)), c)
+        truth = [a for a in (c, line) if a is not None]
+        bounds = _bounds_2d(finite if len(finite) else np.zeros((1, 2)),
+                            np.concatenate(truth) if truth else None)
     xmin, xmax, ymin, ymax = bounds
     fig = _figure(6.0, 5.5)
     ax = fig.add_subplot(1, 1, 1)
@@ -198,6 +202,8 @@ def plot_2d(samples, path, centers=None, critic_fn=None, bounds=None, resolution
     ax.scatter(shown[:, 0], shown[:, 1], s=3, c="tab:blue", alpha=0.5, label="generated")
     if c is not None:
         ax.scatter(c[:, 0], c[:, 1], s=40, c="red", marker="x", label="true modes")
+    if line is not None:
+        ax.plot(line[:, 0], line[:, 1], c="red", lw=0.8, label="true curve")
     ax.set_xlim(xmin, xmax)
     ax.set_ylim(ymin, ymax)
     ax.set_aspect("equal", adjustable="box")

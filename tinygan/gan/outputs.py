@@ -82,7 +82,8 @@ def real_digit_floor(data: str = "mnist", data_dir=None, n: int = 2000, seed: in
 
 def sample_metrics(cfg: TrainConfig, samples: np.ndarray) -> dict:
     """The data kind's quality metrics of host samples: mode coverage for the 2-D mixtures,
-    W1 for 1-D data, classifier Fréchet distance and class coverage for digits."""
+    coverage of the curve for the swiss roll, W1 for 1-D data, classifier Fréchet distance
+    and class coverage for digits."""
     if cfg.is_image:
         return digit_metrics(samples, cfg.data, cfg.data_dir)
     from ..data.toy import get_dataset
@@ -91,13 +92,19 @@ def sample_metrics(cfg: TrainConfig, samples: np.ndarray) -> dict:
         return {"finite": False}
     if dataset.dim == 2 and dataset.centers is not None:
         from ..metrics import mode_metrics
-        out = mode_metrics(samples, dataset.centers, dataset.std)
-        return {k: v for k, v in out.items() if k != "counts"} | {"counts": list(out["counts"])}
-    if dataset.dim == 1:
-        from ..metrics import wasserstein1_1d
-        real = dataset.sample(len(samples), np.random.default_rng([cfg.seed, 7]))
-        return {"wasserstein1": float(wasserstein1_1d(samples[:, 0], real[:, 0]))}
-    return {}
+        return mode_metrics(samples, dataset.centers, dataset.std)
+    if dataset.dim == 2:
+        from ..metrics import curve_metrics
+        return curve_metrics(samples, *dataset.curve(), dataset.std)
+    # 1-D: W1 to as many fresh data points, beside W1 between two such draws (the floor a
+    # perfect G would score, from the sample size alone), and the samples' moments
+    from ..metrics import wasserstein1_1d
+    rng = np.random.default_rng([cfg.seed, 7])
+    real, other = (dataset.sample(len(samples), rng)[:, 0] for _ in range(2))
+    x = samples[:, 0].astype(np.float64)
+    return {"wasserstein1": float(wasserstein1_1d(x, real)),
+            "wasserstein1_real_vs_real": float(wasserstein1_1d(other, real)),
+            "mean": float(x.mean()), "std": float(x.std())}
 
 
 def plot_samples(cfg: TrainConfig, samples: np.ndarray, path: str, title: str,
@@ -111,7 +118,9 @@ def plot_samples(cfg: TrainConfig, samples: np.ndarray, path: str, title: str,
     from ..data.toy import get_dataset
     dataset = get_dataset(cfg.data)
     if dataset.dim == 2:
-        plots.plot_2d(samples, path, centers=dataset.centers, critic_fn=critic, title=title)
+        curve = dataset.curve(1024)[1] if dataset.centers is None else None
+        plots.plot_2d(samples, path, centers=dataset.centers, critic_fn=critic, title=title,
+                      curve=curve)
     else:
         d_fn = None if critic is None else (lambda x: critic(np.reshape(x, (-1, 1))))
         plots.plot_1d(samples, path, density_fn=getattr(dataset, "density", None), d_fn=d_fn,

@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-__all__ = ["mode_metrics", "assign_to_modes"]
+__all__ = ["mode_metrics", "assign_to_modes", "kl_to_uniform"]
 
 
 def _as_points(x, name, dim=None):
@@ -43,6 +43,17 @@ def assign_to_modes(samples, centers):
     nearest = sq.argmin(axis=1)
     dist = np.sqrt(np.maximum(sq[np.arange(len(samples)), nearest], 0.0))
     return nearest, dist
+
+
+def kl_to_uniform(counts) -> float:
+    """KL(p̂ ‖ U) = Σ_k p̂_k log(K p̂_k) of the histogram ``counts`` over K bins (nats; NaN
+    when the histogram is empty)."""
+    counts = np.asarray(counts)
+    total = counts.sum()
+    if not total:
+        return math.nan
+    p = counts[counts > 0] / total
+    return float((p * np.log(p * len(counts))).sum())
 
 
 def mode_metrics(samples, centers, std: float, n_std: float = 3.0,
@@ -67,17 +78,11 @@ def mode_metrics(samples, centers, std: float, n_std: float = 3.0,
     nearest, dist = assign_to_modes(samples, centers)
     good = dist <= n_std * std
     counts = np.bincount(nearest[good], minlength=k)
-    total = counts.sum()
-    if total:
-        p = counts[counts > 0] / total
-        kl = float((p * np.log(p * k)).sum())
-    else:
-        kl = math.nan
     return {
         "modes": int((counts > 0).sum()),
         "modes_strict": int((counts >= strict_share * n / k).sum()),
-        "high_quality": float(total / n),
-        "kl": kl,
+        "high_quality": float(counts.sum() / n),
+        "kl": kl_to_uniform(counts),
         "counts": counts.tolist(),
         "n_modes": k,
         "n_samples": n,
