@@ -312,6 +312,33 @@ def test_parallel_for_moves_the_work_of_a_stalled_thread_to_the_others():
         assert sorted(k for ks in by_thread.values() for k in ks) == list(range(8))
 
 
+def test_parallel_for_does_not_wait_for_a_pool_thread_that_has_not_started():
+    """A pool thread still busy elsewhere (as one the OS has not yet woken on a loaded
+    machine): the caller claims every index itself and returns without it; the pool
+    thread, when it gets to the call's job, finds nothing left and stops."""
+    import threading
+    with B.num_threads(2):
+        B.parallel_for(lambda k: None, 2)  # the pool thread exists
+        gate, returned, seen = threading.Event(), threading.Event(), []
+        B._pool_queues(1)[0].put(lambda: gate.wait(timeout=30))  # occupy the pool thread
+
+        def call():
+            B.parallel_for(seen.append, 5)
+            returned.set()
+
+        caller = threading.Thread(target=call)
+        caller.start()
+        try:
+            assert returned.wait(timeout=10), "parallel_for waited for an idle pool thread"
+            assert seen == [0, 1, 2, 3, 4]  # all in the caller, in order
+        finally:
+            gate.set()
+            caller.join(timeout=10)
+        names = set()
+        B.parallel_for(lambda k: names.add(threading.current_thread().name), 40)
+        assert names  # the pool works on after the stale job
+
+
 def test_parallel_for_raises_the_error_of_a_body():
     with B.num_threads(2):
         import threading
