@@ -499,8 +499,8 @@ def parallel_for(body, count: int, workers: int = None) -> None:
     costs on one thread, instead of waiting for the slow thread's fixed share.
     ``body`` must write disjoint outputs for different k; then the result is the
     serial loop's, bit for bit, since each k runs the same operations whichever
-    thread runs it.  An exception in any ``body(k)`` is raised here once all
-    threads have stopped (the others stop claiming new k).
+    thread runs it.  An exception in any ``body(k)`` is raised here once every
+    claimed k has finished (no thread claims a new k after it).
     """
     count = int(count)
     workers = min(count, host_threads() if workers is None else int(workers))
