@@ -132,10 +132,12 @@ def test_nearest_on_curve_matches_brute_force_across_blocks():
 def test_curve_metrics_errors():
     ds = get_dataset("swissroll")
     t, pts = ds.curve(100)
-    with pytest.raises(ValueError, match=r"samples must have shape \(N, 2\)"):
+    with pytest.raises(ValueError, match=r"curve_metrics: samples must have shape \(N, 2\)"):
         curve_metrics(np.zeros((5, 3)), t, pts, ds.std)
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(ValueError, match="curve_metrics: samples contain NaN"):
         curve_metrics(np.full((5, 2), np.nan), t, pts, ds.std)
+    with pytest.raises(ValueError, match="curve_metrics: std must be positive"):
+        curve_metrics(np.zeros((5, 2)), t, pts, 0.0)
     with pytest.raises(ValueError, match="curve_t must be 100 increasing values"):
         curve_metrics(np.zeros((5, 2)), t[::-1], pts, ds.std)
     with pytest.raises(ValueError, match="n_segments"):

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .mixture import _as_points, kl_to_uniform
+from .mixture import _as_points, _checked_samples, _coverage, assign_to_modes
 
 __all__ = ["nearest_on_curve", "curve_metrics"]
 
@@ -32,19 +32,12 @@ _BLOCK = 512
 
 def nearest_on_curve(samples, points):
     """Index of the nearest of the curve's ``points`` (M, 2) and the distance to it, for
-    every sample (N, 2)."""
-    samples, points = np.asarray(samples, np.float64), np.asarray(points, np.float64)
-    sq_points = (points ** 2).sum(1)
-    nearest = np.empty(len(samples), dtype=np.int64)
-    dist = np.empty(len(samples))
-    for start in range(0, len(samples), _BLOCK):
-        block = samples[start:start + _BLOCK]
-        # ‖x − p‖² = ‖x‖² − 2 x·p + ‖p‖², as assign_to_modes
-        sq = (block ** 2).sum(1)[:, None] - 2.0 * block @ points.T + sq_points[None, :]
-        idx = sq.argmin(axis=1)
-        nearest[start:start + len(block)] = idx
-        dist[start:start + len(block)] = np.sqrt(np.maximum(sq[np.arange(len(block)), idx], 0))
-    return nearest, dist
+    every sample (N, 2): :func:`~tinygan.metrics.mixture.assign_to_modes` with the points
+    as the modes, in blocks of samples."""
+    samples = np.asarray(samples, np.float64)
+    parts = [assign_to_modes(samples[start:start + _BLOCK], points)
+             for start in range(0, max(len(samples), 1), _BLOCK)]
+    return tuple(np.concatenate(arrays) for arrays in zip(*parts))
 
 
 def curve_metrics(samples, curve_t, curve_points, std: float, n_segments: int = 20,
@@ -57,32 +50,18 @@ def curve_metrics(samples, curve_t, curve_points, std: float, n_segments: int = 
     (fraction in [0, 1]), ``kl`` (nats; NaN when no sample is high quality), ``counts``
     (high-quality samples per segment), ``n_segments`` and ``n_samples``.
     """
-    points = _as_points(curve_points, "curve_points", 2)
+    who = "curve_metrics"
+    points = _as_points(curve_points, "curve_points", 2, who)
     t = np.asarray(curve_t, dtype=np.float64).reshape(-1)
-    samples = _as_points(samples, "samples", 2)
     if len(t) != len(points) or len(t) < 2 or not (np.diff(t) > 0).all():
-        raise ValueError(f"curve_metrics: curve_t must be {len(points)} increasing values, "
+        raise ValueError(f"{who}: curve_t must be {len(points)} increasing values, "
                          f"one per curve point, got shape {t.shape}")
-    if not std > 0:
-        raise ValueError(f"curve_metrics: std must be positive, got {std!r}")
     if int(n_segments) != n_segments or n_segments < 1:
-        raise ValueError(f"curve_metrics: n_segments must be a positive integer, "
-                         f"got {n_segments!r}")
-    if len(samples) == 0:
-        raise ValueError("curve_metrics: no samples")
-    if not np.isfinite(samples).all():
-        raise ValueError("curve_metrics: samples contain NaN or inf")
-    n, k = len(samples), int(n_segments)
+        raise ValueError(f"{who}: n_segments must be a positive integer, got {n_segments!r}")
+    samples = _checked_samples(samples, 2, std, who)
+    k = int(n_segments)
     nearest, dist = nearest_on_curve(samples, points)
     good = dist <= n_std * std
     segment = np.minimum(((t[nearest] - t[0]) / (t[-1] - t[0]) * k).astype(np.int64), k - 1)
     counts = np.bincount(segment[good], minlength=k)
-    return {
-        "segments": int((counts > 0).sum()),
-        "segments_strict": int((counts >= strict_share * n / k).sum()),
-        "high_quality": float(counts.sum() / n),
-        "kl": kl_to_uniform(counts),
-        "counts": counts.tolist(),
-        "n_segments": k,
-        "n_samples": n,
-    }
+    return _coverage(counts, len(samples), strict_share, "segments")

@@ -24,14 +24,27 @@ import numpy as np
 __all__ = ["mode_metrics", "assign_to_modes", "kl_to_uniform"]
 
 
-def _as_points(x, name, dim=None):
+def _as_points(x, name, dim=None, who="mode_metrics"):
     x = np.asarray(x, dtype=np.float64)
     if x.ndim == 1 and dim in (None, 1):
         x = x[:, None]
     if x.ndim != 2 or (dim is not None and x.shape[1] != dim):
         want = f"(N, {dim})" if dim is not None else "(N, D)"
-        raise ValueError(f"mode_metrics: {name} must have shape {want}, got {x.shape}")
+        raise ValueError(f"{who}: {name} must have shape {want}, got {x.shape}")
     return x
+
+
+def _checked_samples(samples, dim, std, who):
+    """``samples`` as float64 points (N, ``dim``), with one-line errors for a wrong shape,
+    none at all, NaN or inf, and a non-positive ``std``."""
+    samples = _as_points(samples, "samples", dim, who)
+    if not std > 0:
+        raise ValueError(f"{who}: std must be positive, got {std!r}")
+    if len(samples) == 0:
+        raise ValueError(f"{who}: no samples")
+    if not np.isfinite(samples).all():
+        raise ValueError(f"{who}: samples contain NaN or inf")
+    return samples
 
 
 def assign_to_modes(samples, centers):
@@ -56,6 +69,22 @@ def kl_to_uniform(counts) -> float:
     return float((p * np.log(p * len(counts))).sum())
 
 
+def _coverage(counts, n: int, strict_share: float, unit: str) -> dict:
+    """The protocol's summary of ``counts`` (high-quality samples per mode or segment) out of
+    ``n`` samples: ``unit`` ("modes", "segments") captured, ``<unit>_strict``,
+    ``high_quality``, ``kl``, ``counts``, ``n_<unit>`` and ``n_samples``."""
+    k = len(counts)
+    return {
+        unit: int((counts > 0).sum()),
+        f"{unit}_strict": int((counts >= strict_share * n / k).sum()),
+        "high_quality": float(counts.sum() / n),
+        "kl": kl_to_uniform(counts),
+        "counts": counts.tolist(),
+        f"n_{unit}": k,
+        "n_samples": n,
+    }
+
+
 def mode_metrics(samples, centers, std: float, n_std: float = 3.0,
                  strict_share: float = 0.2) -> dict:
     """Modes captured, strict modes, high-quality fraction and KL to uniform (see module doc).
@@ -67,23 +96,8 @@ def mode_metrics(samples, centers, std: float, n_std: float = 3.0,
     samples per mode), ``n_modes`` and ``n_samples``.
     """
     centers = _as_points(centers, "centers")
-    samples = _as_points(samples, "samples", centers.shape[1])
-    if not std > 0:
-        raise ValueError(f"mode_metrics: std must be positive, got {std!r}")
-    if len(samples) == 0:
-        raise ValueError("mode_metrics: no samples")
-    if not np.isfinite(samples).all():
-        raise ValueError("mode_metrics: samples contain NaN or inf")
-    n, k = len(samples), len(centers)
+    samples = _checked_samples(samples, centers.shape[1], std, "mode_metrics")
     nearest, dist = assign_to_modes(samples, centers)
     good = dist <= n_std * std
-    counts = np.bincount(nearest[good], minlength=k)
-    return {
-        "modes": int((counts > 0).sum()),
-        "modes_strict": int((counts >= strict_share * n / k).sum()),
-        "high_quality": float(counts.sum() / n),
-        "kl": kl_to_uniform(counts),
-        "counts": counts.tolist(),
-        "n_modes": k,
-        "n_samples": n,
-    }
+    counts = np.bincount(nearest[good], minlength=len(centers))
+    return _coverage(counts, len(samples), strict_share, "modes")
