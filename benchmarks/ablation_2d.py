@@ -46,13 +46,8 @@ if not a["clipb"]:
 B.manual_seed(a["seed"])
 ds = get_dataset(a["data"])
 hidden = tuple(int(h) for h in a["hidden"].split(","))
-G = MLPGenerator(a["zdim"], 2, hidden, a["gact"]); D = MLPDiscriminator(2, hidden, a["dact"])
-if a["ddrop"]:
-    from tinygan import nn
-    # a Dropout after every activation (every layer that is not a Linear)
-    D = nn.Sequential(*[m for layer in D for m in
-                        ([layer] if isinstance(layer, nn.Linear)
-                         else [layer, nn.Dropout(a["ddrop"])])])
+G = MLPGenerator(a["zdim"], 2, hidden, a["gact"])
+D = MLPDiscriminator(2, hidden, a["dact"], dropout=a["ddrop"])  # ddrop: --d-dropout
 if a["xscale"] != 1.0:
     from tinygan import nn
     class _Scale(nn.Module):

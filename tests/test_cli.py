@@ -35,6 +35,8 @@ def _run(capsys, *argv):
     (["train", "gan", "--hidden", "256,,256"], "--hidden: expected comma-separated widths"),
     (["train", "gan", "--hidden", "256,"], "--hidden: expected comma-separated widths"),
     (["train", "gan", "--label-smoothing", "1"], "--label-smoothing: must be a number in [0, 1)"),
+    (["train", "dcgan", "--d-dropout", "1"], "--d-dropout: must be a number in [0, 1)"),
+    (["train", "wgan", "--d-dropout", "0.3"], "unrecognized arguments"),
     (["sample", "/nonexistent/checkpoint.npz", "--out", "x.npy"], "no checkpoint"),
     (["frobnicate"], "invalid choice"),
     ([], "required"),

@@ -188,6 +188,29 @@ def test_label_smoothing_reaches_the_discriminator_step(backend):
         make_config("gan", data="ring8", label_smoothing=1.0)
 
 
+def test_d_dropout_reaches_the_discriminator(backend):
+    from tinygan.gan.config import ConfigError, check_applicable, given_options
+    cfg = make_config("gan", data="ring8", steps=1, d_dropout=0.5, backend=backend, **TINY)
+    parts = _Parts(cfg)
+    D, x = parts.D, parts.real()
+    # a Dropout(0.5) after each of the two hidden activations, none after the output
+    assert [type(m).__name__ for m in D] == ["Linear", "LeakyReLU", "Dropout", "Linear",
+                                             "LeakyReLU", "Dropout", "Linear"]
+    assert all(m.p == 0.5 for m in D if type(m).__name__ == "Dropout")
+    with no_grad():
+        a, b = B.to_numpy(D(x).data), B.to_numpy(D(x).data)
+        D.eval()
+        c, d = B.to_numpy(D(x).data), B.to_numpy(D(x).data)
+    assert not np.array_equal(a, b)            # training: a fresh mask per call
+    assert np.array_equal(c, d)                # eval: the identity
+    assert make_config("gan", data="ring8", **TINY).d_dropout == 0.0  # off by default
+    with pytest.raises(ConfigError, match="--d-dropout applies only to the gan or dcgan"):
+        wgan = make_config("wgan", data="ring8", d_dropout=0.3)
+        check_applicable(wgan, given_options(wgan))      # as train() refuses it
+    with pytest.raises(ConfigError, match=r"--d-dropout must be in \[0, 1\)"):
+        make_config("gan", data="ring8", d_dropout=1.0)
+
+
 def test_wgan_gp_penalty_is_logged_and_lambda_defaults_per_data(tmp_path):
     assert make_config("wgan-gp", data="ring8").gp_lambda == 0.1   # Gulrajani's gan_toy.py
     assert make_config("wgan-gp", data="mnist").gp_lambda == 10.0  # the paper
@@ -201,12 +224,13 @@ def test_wgan_gp_penalty_is_logged_and_lambda_defaults_per_data(tmp_path):
                                                rel=1e-4, abs=1e-5)
 
 
-@pytest.mark.parametrize("model", ["gan", "wgan-gp"])
-def test_resume_gives_bitwise_identical_samples(backend, tmp_path, model):
+@pytest.mark.parametrize("model, extra", [("gan", {}), ("wgan-gp", {}),
+                                          ("gan", {"d_dropout": 0.5})])
+def test_resume_gives_bitwise_identical_samples(backend, tmp_path, model, extra):
     """Exact on every backend: each iteration's device draws come from (seed, step), so the
     checkpoint needs no generator state (CuPy's cannot be saved); with the default recipe's
-    lr decay and a moving average of G (--ema), both resumed."""
-    opts = dict(TINY, checkpoint_every=100, ema=0.9, backend=backend)
+    lr decay and a moving average of G (--ema), both resumed, and D's dropout masks."""
+    opts = dict(TINY, checkpoint_every=100, ema=0.9, backend=backend, **extra)
     full = make_config(model, data="ring8", steps=6, out=str(tmp_path / "full"), **opts)
     train(full)
     # the default recipe decays the lr to 0 over the run: the first run fixes its span

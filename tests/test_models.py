@@ -96,6 +96,8 @@ def test_mlp_image_pair_flattens_and_unflattens(backend):
     lambda: MLPImageGenerator(2, (28, 28)),
     lambda: DCGANGenerator(img_size=48),
     lambda: DCGANDiscriminator(img_channels=0),
+    lambda: DCGANDiscriminator(dropout=1.0),
+    lambda: MLPDiscriminator(2, dropout=-0.1),
 ])
 def test_bad_arguments_raise_clear_errors(bad):
     with pytest.raises(ValueError, match="(MLP|DCGAN)"):
@@ -144,6 +146,26 @@ def test_wgan_gp_critic_has_no_batch_norm():
     D = DCGANDiscriminator(1, 28, ndf=2, batch_norm=False)
     assert "BatchNorm2d" not in _kinds(D)
     assert D(tinygan.randn(2, 1, 28, 28)).shape == (2, 1)
+
+
+def test_discriminator_dropout_follows_every_activation_and_adds_no_weights():
+    B.manual_seed(0)
+    plain = DCGANDiscriminator(1, 28, ndf=2)
+    B.manual_seed(0)
+    dropped = DCGANDiscriminator(1, 28, ndf=2, dropout=0.3)
+    assert _kinds(dropped) == ["Conv2d", "LeakyReLU", "Dropout", "Conv2d", "BatchNorm2d",
+                               "LeakyReLU", "Dropout", "Conv2d", "Flatten"]
+    # the same weights from the same seed (a Dropout draws nothing at construction) ...
+    a, b = plain.state_dict(), dropped.state_dict()
+    assert list(a) != list(b) and len(a) == len(b)   # indices shift, nothing is added
+    for (ka, va), (kb, vb) in zip(a.items(), b.items()):
+        assert np.array_equal(B.to_numpy(va), B.to_numpy(vb)), (ka, kb)
+    # ... so in eval mode, where dropout is the identity, the same scores
+    x = tinygan.randn(3, 1, 28, 28)
+    plain.eval(), dropped.eval()
+    assert np.array_equal(B.to_numpy(plain(x).data), B.to_numpy(dropped(x).data))
+    mlp = MLPImageDiscriminator((1, 28, 28), (8, 8), dropout=0.5)
+    assert _kinds(mlp).count("Dropout") == 2
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

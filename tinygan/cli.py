@@ -182,6 +182,9 @@ def _add_train_options(p: argparse.ArgumentParser, model: str) -> None:
         p.add_argument("--label-smoothing", metavar="ALPHA", type=_unit_float, default=None,
                        help="one-sided label smoothing: D's target for data is 1 − ALPHA, "
                             "for G(z) still 0 (Salimans et al. 2016, §3.4) (default: 0, off)")
+        p.add_argument("--d-dropout", metavar="P", type=_unit_float, default=None,
+                       help="a Dropout(P) after each of D's activations, as Goodfellow et al. "
+                            "(2014, §5) trained their discriminator (default: 0, off)")
     else:
         p.add_argument("--n-critic", type=_positive_int, default=None,
                        help=f"critic steps per generator step ({both('n_critic')}"

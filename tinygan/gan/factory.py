@@ -15,14 +15,16 @@ def build_models(cfg: TrainConfig, data_shape: tuple):
     if not cfg.is_image:
         (dim,) = data_shape
         return (MLPGenerator(cfg.z_dim, dim, cfg.hidden, "relu"),
-                MLPDiscriminator(dim, cfg.hidden, cfg.d_activation or "relu"))
+                MLPDiscriminator(dim, cfg.hidden, cfg.d_activation or "relu", cfg.d_dropout))
     if cfg.arch == "mlp":
         return (MLPImageGenerator(cfg.z_dim, data_shape, cfg.hidden, "relu"),
-                MLPImageDiscriminator(data_shape, cfg.hidden, cfg.d_activation or "leaky_relu"))
+                MLPImageDiscriminator(data_shape, cfg.hidden, cfg.d_activation or "leaky_relu",
+                                      cfg.d_dropout))
     channels, size, _ = data_shape
     # WGAN-GP's critic has no batch norm (Gulrajani et al. §4); WGAN kept DCGAN's.
     return (DCGANGenerator(cfg.z_dim, channels, size, cfg.ngf, cfg.g_first_layer),
-            DCGANDiscriminator(channels, size, cfg.ndf, batch_norm=cfg.model != "wgan-gp"))
+            DCGANDiscriminator(channels, size, cfg.ndf, batch_norm=cfg.model != "wgan-gp",
+                               dropout=cfg.d_dropout))
 
 
 def build_optimizer(cfg: TrainConfig, params, lr: float = None):

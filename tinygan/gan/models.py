@@ -41,10 +41,19 @@ def _hidden(hidden, who: str) -> tuple:
     return tuple(int(h) for h in hidden)
 
 
-def _mlp(in_dim, hidden, out_dim, activation, who) -> list:
+def _dropout_p(p, who: str) -> float:
+    """A discriminator's dropout probability: a number in [0, 1) (0: none)."""
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
+        raise ValueError(f"{who}: dropout must be a number in [0, 1) (0: none), got {p!r}")
+    return float(p)
+
+
+def _mlp(in_dim, hidden, out_dim, activation, who, dropout: float = 0.0) -> list:
     layers, width = [], in_dim
     for h in hidden:
         layers += [nn.Linear(width, h), _activation(activation, who)]
+        if dropout:
+            layers.append(nn.Dropout(dropout))
         width = h
     layers.append(nn.Linear(width, out_dim))
     return layers
@@ -72,12 +81,17 @@ class MLPGenerator(nn.Sequential):
 
 
 class MLPDiscriminator(nn.Sequential):
-    """D(x) / f(x): x (N, in_dim) → one logit or critic score per sample, shape (N, 1)."""
+    """D(x) / f(x): x (N, in_dim) → one logit or critic score per sample, shape (N, 1).
 
-    def __init__(self, in_dim: int, hidden=(512, 512, 512), activation: str = "relu"):
+    ``dropout`` > 0 puts a Dropout(p) after every hidden activation, as Goodfellow et al.
+    (2014, §5) trained their discriminator."""
+
+    def __init__(self, in_dim: int, hidden=(512, 512, 512), activation: str = "relu",
+                 dropout: float = 0.0):
         who = "MLPDiscriminator"
         in_dim = _positive_int(in_dim, "in_dim", who)
-        super().__init__(*_mlp(in_dim, _hidden(hidden, who), 1, activation, who))
+        dropout = _dropout_p(dropout, who)
+        super().__init__(*_mlp(in_dim, _hidden(hidden, who), 1, activation, who, dropout))
         self.in_dim = in_dim
 
 
@@ -110,11 +124,11 @@ class MLPImageDiscriminator(nn.Sequential):
     """An MLP discriminator on flattened images: (N, C, H, W) → (N, 1)."""
 
     def __init__(self, img_shape=(1, 28, 28), hidden=(1200, 1200),
-                 activation: str = "leaky_relu"):
+                 activation: str = "leaky_relu", dropout: float = 0.0):
         who = "MLPImageDiscriminator"
         img_shape = _image_shape(img_shape, who)
         in_dim = img_shape[0] * img_shape[1] * img_shape[2]
-        super().__init__(nn.Flatten(), MLPDiscriminator(in_dim, hidden, activation))
+        super().__init__(nn.Flatten(), MLPDiscriminator(in_dim, hidden, activation, dropout))
         self.img_shape = img_shape
 
 
@@ -200,21 +214,29 @@ class DCGANDiscriminator(nn.Sequential):
     (3) no fully connected layer — a final convolution whose kernel covers the
     whole last feature map (7×7 or 4×4) gives one logit per image;
     (5) LeakyReLU(0.2) everywhere.  Output shape (N, 1).
+
+    ``dropout`` > 0 puts a Dropout(p) after every LeakyReLU (not one of the five rules:
+    Goodfellow et al. 2014, §5, trained their discriminator with dropout).
     """
 
     def __init__(self, img_channels: int = 1, img_size: int = 28, ndf: int = 64,
-                 batch_norm: bool = True):
+                 batch_norm: bool = True, dropout: float = 0.0):
         who = "DCGANDiscriminator"
         _check_image_size(img_size, who)
         img_channels = _positive_int(img_channels, "img_channels", who)
         ndf = _positive_int(ndf, "ndf", who)
+        dropout = _dropout_p(dropout, who)
         widths = _widths(img_size, ndf)[::-1]  # base, 2·base, ... from the input inwards
-        layers = [nn.Conv2d(img_channels, widths[0], 4, 2, 1, bias=False), nn.LeakyReLU(0.2)]
+
+        def activation():
+            return [nn.LeakyReLU(0.2)] + ([nn.Dropout(dropout)] if dropout else [])
+
+        layers = [nn.Conv2d(img_channels, widths[0], 4, 2, 1, bias=False), *activation()]
         for w_in, w_out in zip(widths[:-1], widths[1:]):
             layers.append(nn.Conv2d(w_in, w_out, 4, 2, 1, bias=not batch_norm))
             if batch_norm:
                 layers.append(nn.BatchNorm2d(w_out))
-            layers.append(nn.LeakyReLU(0.2))
+            layers += activation()
         last_kernel = 7 if img_size == 28 else 4
         layers += [nn.Conv2d(widths[-1], 1, last_kernel, 1, 0, bias=False), nn.Flatten()]
         super().__init__(*layers)
