@@ -6,9 +6,7 @@ the models, the configuration and the command line accept exactly the same value
 """
 from __future__ import annotations
 
-import math
-
-__all__ = ["is_positive_int", "positive_int", "betas_problem"]
+__all__ = ["is_positive_int", "positive_int", "is_unit_fraction", "betas_problem"]
 
 
 def is_positive_int(value) -> bool:
@@ -28,6 +26,12 @@ def positive_int(value, name: str, who: str, error=ValueError) -> int:
     return int(value)
 
 
+def is_unit_fraction(value) -> bool:
+    """True for a number in [0, 1) (a decay, a dropout probability, a smoothing α); False
+    for bools, non-numbers, NaN and inf."""
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and 0 <= value < 1
+
+
 def betas_problem(betas):
     """What is wrong with Adam's ``betas`` (a pair in [0, 1)): ``"name=value (rule)"``, or None."""
     try:
@@ -37,7 +41,6 @@ def betas_problem(betas):
     if pair is None or len(pair) != 2:
         return f"betas={betas!r} (must be a pair (beta1, beta2))"
     for i, b in enumerate(pair):
-        if isinstance(b, bool) or not isinstance(b, (int, float)) or not math.isfinite(b) \
-                or not 0.0 <= b < 1.0:
+        if not is_unit_fraction(b):
             return f"beta{i + 1}={b!r} (must be in [0, 1))"
     return None

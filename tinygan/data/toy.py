@@ -109,7 +109,7 @@ class SwissRoll:
 
     def sample(self, n, rng=None) -> np.ndarray:
         n, rng = _check_n(n), as_rng(rng)
-        t = 1.5 * math.pi * (1.0 + 2.0 * rng.random(n))
+        t = self.t_range[0] * (1.0 + 2.0 * rng.random(n))  # uniform on t_range (t1 = 3·t0)
         return (self._points(t) + self.std * rng.standard_normal((n, 2))).astype(np.float32)
 
     def curve(self, n: int = 8192):

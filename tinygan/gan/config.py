@@ -40,7 +40,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Optional
 
-from .._validate import betas_problem, is_positive_int
+from .._validate import betas_problem, is_positive_int, is_unit_fraction
 
 MODELS = ("gan", "dcgan", "wgan", "wgan-gp")
 TOY_DATA = ("ring8", "grid25", "swissroll", "gaussian1d")
@@ -518,8 +518,7 @@ def validate(cfg: TrainConfig) -> None:
     if cfg.lr_decay not in LR_DECAYS:
         raise ConfigError(f"--lr-decay must be one of {', '.join(LR_DECAYS)}, "
                           f"got {cfg.lr_decay!r}")
-    if isinstance(cfg.ema, bool) or not isinstance(cfg.ema, (int, float)) \
-            or not 0 <= cfg.ema < 1:
+    if not is_unit_fraction(cfg.ema):
         raise ConfigError(f"--ema must be a decay in [0, 1) (0: off), got {cfg.ema!r}")
     if cfg.g_first_layer not in ("conv", "linear"):
         raise ConfigError(f"--g-first-layer must be conv or linear, got {cfg.g_first_layer!r}")
@@ -539,10 +538,9 @@ def validate(cfg: TrainConfig) -> None:
     if cfg.instance_noise < 0:
         raise ConfigError(f"--instance-noise must be non-negative, got {cfg.instance_noise!r}")
     for name in ("label_smoothing", "d_dropout"):
-        v = getattr(cfg, name)
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < 1:
+        if not is_unit_fraction(getattr(cfg, name)):
             raise ConfigError(f"--{name.replace('_', '-')} must be in [0, 1) (0: off), "
-                              f"got {v!r}")
+                              f"got {getattr(cfg, name)!r}")
     if cfg.instance_noise > 0 and cfg.model not in ("gan", "dcgan"):
         raise ConfigError(f"--instance-noise is an option of the gan and dcgan models, "
                           f"not {cfg.model}")

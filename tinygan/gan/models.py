@@ -15,6 +15,7 @@ sigmoid, the losses in :mod:`tinygan.gan.losses` work from logits.
 from __future__ import annotations
 
 from .. import nn
+from .._validate import is_unit_fraction
 from .._validate import positive_int as _positive_int
 from ..nn import init
 
@@ -43,7 +44,7 @@ def _hidden(hidden, who: str) -> tuple:
 
 def _dropout_p(p, who: str) -> float:
     """A discriminator's dropout probability: a number in [0, 1) (0: none)."""
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p < 1:
+    if not is_unit_fraction(p):
         raise ValueError(f"{who}: dropout must be a number in [0, 1) (0: none), got {p!r}")
     return float(p)
 
