@@ -13,7 +13,8 @@ training — so every average is scored on the *same* run, an exact comparison:
 * ``from k, β``: the plain average θ̄ ← β·θ̄ + (1 − β)·θ, started as a copy of G at step k
   (no warm-up): a longer window that leaves out the early, poor weights.
 
-Every generator is scored as the run is (``tinygan.gan.outputs.digit_metrics``: the
+Every average is sampled with its own batch-norm statistics, as the run samples its own
+(:meth:`tinygan.gan.averaging.GeneratorEMA.sampler`).  Every generator is scored as the run is (``tinygan.gan.outputs.digit_metrics``: the
 classifier Fréchet distance of 2,000 samples in eval mode against the held-out digits).
 One JSON line per seed.  Figures, not tests (benchmarks/QUALITY.md, digits ablation).
 """
@@ -42,10 +43,10 @@ class LateAverage:
     def __init__(self, start: int, decay: float):
         self.start, self.decay, self.average = start, decay, None
 
-    @property
-    def model(self):
-        """The average's generator; None while the run has not reached ``start``."""
-        return None if self.average is None else self.average.model
+    def sampler(self):
+        """The average's generator, ready to sample (GeneratorEMA.sampler: its own batch-norm
+        statistics); None while the run has not reached ``start``."""
+        return None if self.average is None else self.average.sampler()
 
     def update(self, G, step: int) -> None:
         if step < self.start:
@@ -61,19 +62,22 @@ class Itself:
     """G as it is at the end (no average), scored beside the averages."""
 
     def __init__(self, G):
-        self.model = G
+        self.G = G
+
+    def sampler(self):
+        return self.G
 
     def update(self, G, step: int) -> None:
         pass
 
 
-def loop_keeping(averages: dict):
+def loop_keeping(averages: dict, decays=EMA_DECAYS, late=LATE_AVERAGES):
     """A loop like gan_loop that also updates ``averages`` (name → object with update(G, t))."""
     def loop(G, D, opt_g, opt_d, real, noise, *, steps, start=0, **options):
         averages["G"] = Itself(G)
-        for beta in EMA_DECAYS:
+        for beta in decays:
             averages[f"ema {beta}"] = GeneratorEMA(G, beta)
-        for first, beta in LATE_AVERAGES:
+        for first, beta in late:
             averages[f"from {first}, {beta}"] = LateAverage(first, beta)
         step = start
         for record in gan_loop(G, D, opt_g, opt_d, real, noise, steps=steps, start=start,
@@ -85,7 +89,8 @@ def loop_keeping(averages: dict):
     return loop
 
 
-def screen(seed: int, data_dir: str, steps: int = None) -> dict:
+def screen(seed: int, data_dir: str, steps: int = None, decays=EMA_DECAYS,
+           late=LATE_AVERAGES) -> dict:
     from tinygan.gan.config import make_config
     from tinygan.gan.outputs import digit_metrics
     from tinygan.gan.sample import generate
@@ -95,14 +100,15 @@ def screen(seed: int, data_dir: str, steps: int = None) -> dict:
         cfg = make_config("dcgan", data="mnist", data_dir=data_dir, seed=seed, threads=1,
                           steps=steps, out=os.path.join(out, "run"), figures=False,
                           progress=False, sample_every=0)
-        summary = train(cfg, loop=loop_keeping(averages))
+        summary = train(cfg, loop=loop_keeping(averages, decays, late))
     result = {"seed": seed, "steps": summary["steps"], "cpu_s": round(summary["cpu_s"], 1),
               f"run's own (ema {cfg.ema})": round(summary["metrics"]["frechet"], 2)}
     for name, average in averages.items():
-        if average.model is None:  # a late average of a run shorter than its start
+        model = average.sampler()
+        if model is None:  # a late average of a run shorter than its start
             result[name] = None
             continue
-        samples = generate(average.model, cfg.n_samples, seed)
+        samples = generate(model, cfg.n_samples, seed)
         result[name] = round(digit_metrics(samples, "mnist", data_dir)["frechet"], 2)
     return result
 
@@ -112,13 +118,22 @@ def main(argv=None) -> int:
     p.add_argument("--seeds", type=int, nargs="+", default=[0])
     p.add_argument("--data-dir", default=None, help="MNIST IDX folder (default: as the demo)")
     p.add_argument("--steps", type=int, default=None, help="default: the recipe's (2,500)")
+    p.add_argument("--decays", type=float, nargs="*", default=list(EMA_DECAYS),
+                   help="further GeneratorEMA decays, with the warm-up (default: %(default)s)")
+    p.add_argument("--late", nargs="*", default=[f"{k}:{b}" for k, b in LATE_AVERAGES],
+                   metavar="START:BETA", help="plain averages from step START at decay BETA "
+                   "(default: %(default)s)")
     args = p.parse_args(argv)
+    try:
+        late = [(int(a), float(b)) for a, b in (item.split(":") for item in args.late)]
+    except ValueError:
+        p.error(f"--late: expected START:BETA items, e.g. 1000:0.999, got {args.late}")
     from tinygan.data.mnist import find_mnist_dir
     data_dir = args.data_dir or find_mnist_dir()
     if data_dir is None:
         p.error("no MNIST folder found; pass --data-dir")
     for seed in args.seeds:
-        print(json.dumps(screen(seed, data_dir, args.steps)), flush=True)
+        print(json.dumps(screen(seed, data_dir, args.steps, args.decays, late)), flush=True)
     return 0
 
 

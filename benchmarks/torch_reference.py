@@ -169,9 +169,10 @@ def _dcgan_pair(torch, cfg):
 def train_torch_dcgan(seed: int, steps: int = None, data_dir: str = None, **options) -> dict:
     """One PyTorch run of tinygan's default DCGAN recipe on digits, scored by tinygan."""
     import torch
+    from torch.optim.swa_utils import update_bn
 
     from tinygan.data.mnist import find_mnist_dir
-    from tinygan.gan.averaging import ema_decay_at
+    from tinygan.gan.averaging import STATS_BATCH, STATS_SAMPLES, STATS_SEED_TAG, ema_decay_at
     from tinygan.gan.config import make_config
     from tinygan.gan.outputs import digit_metrics
     from tinygan.gan.sample import SAMPLE_SEED_TAG
@@ -186,7 +187,7 @@ def train_torch_dcgan(seed: int, steps: int = None, data_dir: str = None, **opti
     og = torch.optim.Adam(G.parameters(), lr=cfg.lr, betas=cfg.betas)
     od = torch.optim.Adam(D.parameters(), lr=cfg.lr_of_d, betas=cfg.betas)
     # the recipe's moving average of G (tinygan.gan.averaging.GeneratorEMA: the same
-    # warm-up, batch-norm statistics copied), what the run samples from when it keeps one
+    # warm-up), what the run samples from when it keeps one
     ema = copy.deepcopy(G) if cfg.ema else None
     m = cfg.batch_size
     cpu0 = time.process_time()
@@ -202,19 +203,32 @@ def train_torch_dcgan(seed: int, steps: int = None, data_dir: str = None, **opti
             with torch.no_grad():
                 for avg, p in zip(ema.parameters(), G.parameters()):
                     avg.mul_(beta).add_(p, alpha=1.0 - beta)
-                for avg, b in zip(ema.buffers(), G.buffers()):
-                    avg.copy_(b)
     cpu = time.process_time() - cpu0
-    G = ema if ema is not None else G
-    G.eval()  # as tinygan.gan.sample.generate: running batch-norm statistics, 500 at a time
-    rng = np.random.default_rng([seed, SAMPLE_SEED_TAG])
-    with torch.no_grad():
-        samples = np.concatenate([G(torch.from_numpy(rng.standard_normal(
-            (500, cfg.z_dim, 1, 1), dtype=np.float32))).numpy() for _ in range(4)])
-    metrics = digit_metrics(samples, "mnist", data_dir)
+
+    def scored(net):  # as tinygan.gan.sample.generate: eval mode, 500 at a time
+        net.eval()
+        rng = np.random.default_rng([seed, SAMPLE_SEED_TAG])
+        with torch.no_grad():
+            samples = np.concatenate([net(torch.from_numpy(rng.standard_normal(
+                (500, cfg.z_dim, 1, 1), dtype=np.float32))).numpy() for _ in range(4)])
+        return digit_metrics(samples, "mnist", data_dir)
+
+    extra = {}
+    if ema is not None:
+        # GeneratorEMA.sampler: the average's batch-norm statistics measured on itself, on
+        # the same fixed noise; G's copied statistics (the library before) scored beside it
+        for avg, b in zip(ema.buffers(), G.buffers()):
+            avg.copy_(b)
+        extra["frechet_bn_copied"] = scored(ema).get("frechet")
+        noise = np.random.default_rng(STATS_SEED_TAG).standard_normal(
+            (STATS_SAMPLES, cfg.z_dim, 1, 1)).astype(np.float32)
+        update_bn([torch.from_numpy(noise[i:i + STATS_BATCH])
+                   for i in range(0, STATS_SAMPLES, STATS_BATCH)], ema)
+    metrics = scored(ema if ema is not None else G)
     return {"model": "dcgan", "data": "mnist", "seed": seed, "steps": cfg.steps, "ema": cfg.ema,
             "cpu_s": round(cpu, 1), **{k: metrics.get(k) for k in
-                                       ("frechet", "classes_covered", "min_class_share")}}
+                                       ("frechet", "classes_covered", "min_class_share")},
+            **extra}
 
 
 # The recipe options both PyTorch trainers above read from the config; any other option

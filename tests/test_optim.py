@@ -368,3 +368,48 @@ def test_lr_schedules_refuse_bad_arguments():
         lr_scheduler.LambdaLR(opt, [lambda e: 1.0, lambda e: 1.0])
     with pytest.raises(TypeError, match="ExponentialLR: expected an optimizer"):
         lr_scheduler.ExponentialLR([1, 2], 0.9)
+
+
+# ---------------------------------------------------------------- swa_utils.update_bn
+def _bn_model():
+    from tinygan import nn
+    return nn.Sequential(nn.Conv2d(2, 3, 3), nn.BatchNorm2d(3, momentum=0.3), nn.ReLU(),
+                         nn.Flatten(), nn.Linear(48, 5), nn.BatchNorm1d(5))
+
+
+def test_update_bn_matches_pytorch(backend, float64, torch):
+    """The running statistics after ``update_bn`` on the same batches equal those of
+    ``torch.optim.swa_utils.update_bn`` (cumulative averages over the batches, from a reset),
+    whatever the statistics were before; the momenta and the eval mode come back."""
+    from torch.optim.swa_utils import update_bn as torch_update_bn
+    model = _bn_model()
+    rng = np.random.default_rng(0)
+    model(Tensor(B.to_device(rng.standard_normal((4, 2, 6, 6)))))  # stale statistics
+    model.eval()
+    twin = torch.nn.Sequential(torch.nn.Conv2d(2, 3, 3), torch.nn.BatchNorm2d(3, momentum=0.3),
+                               torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(48, 5),
+                               torch.nn.BatchNorm1d(5)).double()
+    twin.load_state_dict({k: torch.from_numpy(np.array(B.to_numpy(v)))
+                          for k, v in model.state_dict().items()})
+    batches = [rng.standard_normal((n, 2, 6, 6)) for n in (4, 7, 5)]
+    optim.swa_utils.update_bn([(B.to_device(x), None) for x in batches], model)
+    torch_update_bn([(torch.from_numpy(x), None) for x in batches], twin)
+    ours, theirs = model.state_dict(), twin.state_dict()
+    for key in ("1.running_mean", "1.running_var", "5.running_mean", "5.running_var"):
+        np.testing.assert_allclose(B.to_numpy(ours[key]), theirs[key].numpy(), rtol=1e-12,
+                                   err_msg=key)
+    assert int(B.to_numpy(ours["1.num_batches_tracked"])) == 3
+    assert (model[1].momentum, model[5].momentum) == (0.3, 0.1)
+    assert not model.training
+
+
+def test_update_bn_without_batch_norm_reads_nothing():
+    from tinygan import nn
+
+    def unread():
+        raise AssertionError("the loader was read")
+        yield  # pragma: no cover
+
+    model = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2, track_running_stats=False))
+    optim.swa_utils.update_bn(unread(), model)
+    assert model.training

@@ -73,14 +73,51 @@ def test_ema_warm_up_forgets_the_random_start():
         [0.1, 2 / 11, 91 / 100, 0.999])
 
 
-def test_ema_copies_batch_norm_statistics_and_refuses_a_bad_decay():
-    G = nn.Sequential(nn.Linear(2, 4), nn.BatchNorm1d(4))
+class _TinyBNGenerator(nn.Sequential):
+    """z (3) → Linear → BatchNorm1d (4): a generator whose batch norm an average must re-measure."""
+
+    def __init__(self):
+        super().__init__(nn.Linear(3, 4), nn.BatchNorm1d(4))
+
+    def noise_shape(self, n):
+        return (n, 3)
+
+
+def test_ema_measures_its_own_batch_norm_statistics_and_refuses_a_bad_decay():
+    """The average's running statistics are those of its own pre-norm activations on the
+    fixed noise (closed form below), not G's; G's are untouched, and an update makes the
+    average measure them again before it is next sampled."""
+    from tinygan.gan.averaging import STATS_BATCH, STATS_SAMPLES, STATS_SEED_TAG
+    G = _TinyBNGenerator()
     ema = GeneratorEMA(G, 0.5)
+    rng = np.random.default_rng(1)
     G.train()
-    G(Tensor(np.random.default_rng(1).standard_normal((8, 2)).astype(np.float32)))
-    ema.update(G, 0)
-    for a, b in zip(ema.model.buffers(), G.buffers()):
-        np.testing.assert_array_equal(a.data, b.data)
+    G(Tensor(rng.standard_normal((8, 3)).astype(np.float32)))  # G's statistics: its own data
+    g_stats = [np.array(b.data) for b in G.buffers()]
+    for p in G.parameters():
+        p.data[...] = rng.standard_normal(p.data.shape).astype(p.data.dtype)
+    ema.update(G, 5)  # β_5 = 6/15: the average is 0.4 θ_0 + 0.6 θ
+    model = ema.sampler()
+    assert model is ema.model and not model.training
+    W = np.asarray(model[0].weight.data, np.float64)
+    b = np.asarray(model[0].bias.data, np.float64)
+    z = np.random.default_rng(STATS_SEED_TAG).standard_normal((STATS_SAMPLES, 3))
+    h = (z.astype(np.float32).astype(np.float64) @ W.T + b).reshape(-1, STATS_BATCH, 4)
+    bn = model[1]
+    np.testing.assert_allclose(bn.running_mean.data, h.mean(axis=(0, 1)), rtol=1e-5, atol=1e-6)
+    # the cumulative average of each batch's unbiased variance (momentum None)
+    np.testing.assert_allclose(bn.running_var.data, h.var(axis=1, ddof=1).mean(axis=0),
+                               rtol=1e-5)
+    assert bn.momentum == 0.1  # restored
+    for kept, b_now in zip(g_stats, G.buffers()):
+        np.testing.assert_array_equal(kept, b_now.data)
+    assert not np.allclose(bn.running_mean.data, G[1].running_mean.data)
+    # the checkpointed state holds the measured statistics; an update makes them stale
+    saved = np.array(ema.state_dict()["1.running_mean"])
+    np.testing.assert_array_equal(saved, bn.running_mean.data)
+    ema.update(G, 6)
+    np.testing.assert_array_equal(bn.running_mean.data, saved)  # measured when next needed
+    assert not np.array_equal(ema.sampler()[1].running_mean.data, saved)
     for bad in (0.0, 1.0, -0.1):
         with pytest.raises(ValueError, match="decay"):
             GeneratorEMA(G, bad)

@@ -301,8 +301,12 @@ def instance_noise_sigma0(value, data: str):
 # 26.0 to 22.4 (G alone 23.3; benchmarks/QUALITY.md, digits ablation); three more seeds on
 # another host gave 27.9 (G alone 26.2), so over six runs the average's share (+0.45 FD)
 # is within the seeds' spread; ten more paired seeds on today's engine gave the average
-# 24.9 and G 26.1 (the average better on six; 0.6 better over all sixteen): kept.  Not
-# adopted: one-sided label smoothing 0.1 (``--label-smoothing``; 25.4 against the
+# 24.9 and G 26.1 (the average better on six; 0.6 better over all sixteen): kept.  Since
+# the average measures its own batch-norm statistics (tinygan.gan.averaging; G's were
+# copied before, which faded its digits on some seeds) ten seeds score 21.5 where the same
+# runs scored 22.2 (two seeds −4.4 and −5.1), G alone 24.7, and PyTorch's average 21.3
+# where it scored 23.7 (three seeds; QUALITY.md, "The average's batch-norm statistics").
+# Not adopted: one-sided label smoothing 0.1 (``--label-smoothing``; 25.4 against the
 # default's 25.8 on seeds 0–4), nor dropout 0.3 in D (``--d-dropout``; 23.2 against 24.9
 # on seeds 0–9, per seed −15.2 … +5.3).  Not adopted: D twice
 # as wide as G (ndf = 128), which lowered tinygan's FD (31.6, 25.4, 26.8, 27.4 → 21.3, 26.0,

@@ -224,13 +224,16 @@ class Run:
                  step: int = 0, ema=None):
         self.cfg, self.G, self.D, self.opt_g, self.opt_d = cfg, G, D, opt_g, opt_d
         self.ema = ema  # GeneratorEMA or None: checkpointed, and what samples are drawn from
-        self.sampler = ema.model if ema is not None else G
         self.data, self.real, self.out_dir = data, real, out_dir
         self.step = int(step)
         self.last_checkpoint = self.step if step else None
         self._bar = None
         self._log_clock = (time.perf_counter(), self.step, 0)
         self._signal = {}
+
+    def _sampler(self):
+        """What samples are drawn from: the moving average of G when the run keeps one."""
+        return self.ema.sampler() if self.ema is not None else self.G
 
     def path(self, name: str) -> str:
         return os.path.join(self.out_dir, name)
@@ -306,7 +309,7 @@ class Run:
         # this process's training time (a resumed run counts from its resume)
         times = {"wall_s": time.perf_counter() - wall0, "cpu_s": time.process_time() - cpu0,
                  "threads": B.host_threads(), "pool_paused_fraction": tuner.paused_fraction}
-        samples = generate(self.sampler, self.cfg.n_samples, self.cfg.seed)
+        samples = generate(self._sampler(), self.cfg.n_samples, self.cfg.seed)
         np.save(self.path(SAMPLES), samples)
         summary = write_outputs(self.cfg, self.out_dir, self.step, self.D, samples, tag="",
                                 final=True)
@@ -331,7 +334,7 @@ class Run:
         if step % cfg.checkpoint_every == 0 or last:
             self.save_checkpoint()
         if cfg.sample_every and step % cfg.sample_every == 0 and not last:
-            samples = generate(self.sampler, 64 if cfg.is_image else cfg.n_samples, cfg.seed)
+            samples = generate(self._sampler(), 64 if cfg.is_image else cfg.n_samples, cfg.seed)
             write_outputs(cfg, self.out_dir, step, self.D, samples, tag=f"_{step:06d}",
                           final=False)
             if not cfg.is_image:  # the learning curve: the toy's mode metrics, cheap in 2-D
