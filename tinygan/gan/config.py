@@ -308,7 +308,8 @@ def instance_noise_sigma0(value, data: str):
 # where it scored 23.7 (three seeds; QUALITY.md, "The average's batch-norm statistics").
 # Not adopted: one-sided label smoothing 0.1 (``--label-smoothing``; 25.4 against the
 # default's 25.8 on seeds 0–4), nor dropout 0.3 in D (``--d-dropout``; 23.2 against 24.9
-# on seeds 0–9, per seed −15.2 … +5.3).  Not adopted: D twice
+# on seeds 0–9, per seed −15.2 … +5.3; with the average's own statistics 21.6 against
+# 21.5).  Not adopted: D twice
 # as wide as G (ndf = 128), which lowered tinygan's FD (31.6, 25.4, 26.8, 27.4 → 21.3, 26.0,
 # 23.6, 21.4, seeds 0–3, for 2.3× the CPU time) but not PyTorch's on the same recipe (28.9,
 # 21.9 → 35.0, 26.6, seeds 0–1); on β2 = 0.99 it gave tinygan 17.4, 19.4, 32.9 and PyTorch
