@@ -135,6 +135,19 @@ def test_manual_seed_reproduces_numbers_on_each_backend():
     np.testing.assert_array_equal(draws["numpy"], draws["standin"])
 
 
+def test_host_randn_is_the_same_on_every_backend_and_leaves_the_generators_alone(backend):
+    """Drawn on the host from default_rng(keys), then moved: the same numbers wherever it runs,
+    and the backend's own seeded stream continues as if nothing had been drawn."""
+    tinygan.manual_seed(7)
+    expected_next = B.to_numpy(B.randn((3,)))
+    tinygan.manual_seed(7)
+    a = B.host_randn((4, 2), 5, 9)
+    assert B.array_module(a) is B.xp() and a.dtype == B.default_dtype()
+    np.testing.assert_array_equal(
+        B.to_numpy(a), np.random.default_rng([5, 9]).standard_normal((4, 2)).astype(a.dtype))
+    np.testing.assert_array_equal(B.to_numpy(B.randn((3,))), expected_next)
+
+
 def test_default_dtype_switch():
     with B.default_dtype_as("float64"):
         assert tinygan.randn(2).dtype == np.float64

@@ -300,6 +300,15 @@ def randn(shape, dtype=None):
     return rng().standard_normal(size=tuple(shape), dtype=dtype)
 
 
+def host_randn(shape, *keys: int, dtype=None):
+    """Standard-normal samples of ``shape`` drawn on the host by NumPy's
+    ``default_rng(keys)`` and moved to the active device: the same numbers on every backend,
+    and no backend generator drawn from (a fixed set of noise vectors, e.g. the one
+    :class:`tinygan.gan.averaging.GeneratorEMA` measures its statistics on)."""
+    draws = numpy.random.default_rng([int(k) for k in keys]).standard_normal(tuple(shape))
+    return to_device(draws.astype(dtype or default_dtype()))
+
+
 def rand(shape, dtype=None):
     """Uniform [0, 1) samples of ``shape`` on the active device."""
     dtype = dtype or default_dtype()

@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import copy
 
-import numpy as np
-
 from .. import backend as B
 from ..optim.swa_utils import update_bn
 from .loops import linear_decay
@@ -74,12 +72,12 @@ class GeneratorEMA:
         self._stats_current = False
 
     def _stats_noise(self):
-        """The fixed noise batches :meth:`sampler` measures the statistics on."""
-        rng = np.random.default_rng(STATS_SEED_TAG)
+        """The fixed noise batches :meth:`sampler` measures the statistics on (drawn when
+        first read: for a generator without batch norm, never)."""
         dtype = next(iter(self.model.parameters())).data.dtype
+        noise = B.host_randn(self.model.noise_shape(STATS_SAMPLES), STATS_SEED_TAG, dtype=dtype)
         for start in range(0, STATS_SAMPLES, STATS_BATCH):
-            n = min(STATS_BATCH, STATS_SAMPLES - start)
-            yield B.to_device(rng.standard_normal(self.model.noise_shape(n)).astype(dtype))
+            yield noise[start:start + STATS_BATCH]
 
     def sampler(self):
         """The averaged generator, ready to sample: its batch-norm running statistics measured
