@@ -14,8 +14,9 @@ training — so every average is scored on the *same* run, an exact comparison:
   (no warm-up): a longer window that leaves out the early, poor weights.
 
 Every average is sampled with its own batch-norm statistics, as the run samples its own
-(:meth:`tinygan.gan.averaging.GeneratorEMA.sampler`).  Every generator is scored as the run is (``tinygan.gan.outputs.digit_metrics``: the
-classifier Fréchet distance of 2,000 samples in eval mode against the held-out digits).
+(:meth:`tinygan.gan.averaging.GeneratorEMA.sampler`), and every generator is scored as the
+run is (``tinygan.gan.outputs.digit_metrics``: the classifier Fréchet distance of 2,000
+samples in eval mode against the held-out digits).
 One JSON line per seed.  Figures, not tests (benchmarks/QUALITY.md, digits ablation).
 """
 from __future__ import annotations

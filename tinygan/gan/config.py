@@ -306,8 +306,8 @@ def instance_noise_sigma0(value, data: str):
 # 24.9 and G 26.1 (the average better on six; 0.6 better over all sixteen): kept.  Since
 # the average measures its own batch-norm statistics (tinygan.gan.averaging; G's were
 # copied before, which faded its digits on some seeds) ten seeds score 21.5 where the same
-# runs scored 22.2 (two seeds −4.4 and −5.1), G alone 24.7, and PyTorch's average 21.3
-# where it scored 23.7 (three seeds; QUALITY.md, "The average's batch-norm statistics").
+# runs scored 22.2 (two seeds −4.4 and −5.1), G alone 24.7, and PyTorch's average 21.7
+# where it scored 23.0 (five seeds; QUALITY.md, "The average's batch-norm statistics").
 # Not adopted: one-sided label smoothing 0.1 (``--label-smoothing``; 25.4 against the
 # default's 25.8 on seeds 0–4), nor dropout 0.3 in D (``--d-dropout``; 23.2 against 24.9
 # on seeds 0–9, per seed −15.2 … +5.3; with the average's own statistics 21.6 against
