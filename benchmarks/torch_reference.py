@@ -172,7 +172,7 @@ def train_torch_dcgan(seed: int, steps: int = None, data_dir: str = None, **opti
     from torch.optim.swa_utils import update_bn
 
     from tinygan.data.mnist import find_mnist_dir
-    from tinygan.gan.averaging import STATS_BATCH, STATS_SAMPLES, STATS_SEED_TAG, ema_decay_at
+    from tinygan.gan.averaging import ema_decay_at, statistics_noise
     from tinygan.gan.config import make_config
     from tinygan.gan.outputs import digit_metrics
     from tinygan.gan.sample import SAMPLE_SEED_TAG
@@ -220,10 +220,8 @@ def train_torch_dcgan(seed: int, steps: int = None, data_dir: str = None, **opti
         for avg, b in zip(ema.buffers(), G.buffers()):
             avg.copy_(b)
         extra["frechet_bn_copied"] = scored(ema).get("frechet")
-        noise = np.random.default_rng(STATS_SEED_TAG).standard_normal(
-            (STATS_SAMPLES, cfg.z_dim, 1, 1)).astype(np.float32)
-        update_bn([torch.from_numpy(noise[i:i + STATS_BATCH])
-                   for i in range(0, STATS_SAMPLES, STATS_BATCH)], ema)
+        update_bn([torch.from_numpy(z) for z in statistics_noise(
+            lambda n: (n, cfg.z_dim, 1, 1), "float32")], ema)
     metrics = scored(ema if ema is not None else G)
     return {"model": "dcgan", "data": "mnist", "seed": seed, "steps": cfg.steps, "ema": cfg.ema,
             "cpu_s": round(cpu, 1), **{k: metrics.get(k) for k in

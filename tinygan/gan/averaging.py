@@ -31,7 +31,7 @@ from .. import backend as B
 from ..optim.swa_utils import update_bn
 from .loops import linear_decay
 
-__all__ = ["GeneratorEMA", "after_each_step", "ema_decay_at"]
+__all__ = ["GeneratorEMA", "after_each_step", "ema_decay_at", "statistics_noise"]
 
 # The noise the average's batch-norm statistics are measured on: fixed, so the statistics are
 # a function of the averaged weights alone (a resumed run measures the same ones).  2,048
@@ -39,6 +39,15 @@ __all__ = ["GeneratorEMA", "after_each_step", "ema_decay_at"]
 # by 0.1 from 2,048 to 6,400 vectors — against up to 3 between draws of its 2,000 samples.
 STATS_SEED_TAG = 0x57A7
 STATS_SAMPLES, STATS_BATCH = 2048, 256
+
+
+def statistics_noise(noise_shape, dtype=None):
+    """The fixed noise batches an average's batch-norm statistics are measured on:
+    ``STATS_SAMPLES`` vectors of ``noise_shape(n)`` from ``backend.host_randn``, in batches of
+    ``STATS_BATCH`` (drawn when first read: for a generator without batch norm, never)."""
+    noise = B.host_randn(noise_shape(STATS_SAMPLES), STATS_SEED_TAG, dtype=dtype)
+    for start in range(0, STATS_SAMPLES, STATS_BATCH):
+        yield noise[start:start + STATS_BATCH]
 
 
 def ema_decay_at(decay: float, step: int) -> float:
@@ -71,20 +80,13 @@ class GeneratorEMA:
             avg.data += (1.0 - beta) * p.data
         self._stats_current = False
 
-    def _stats_noise(self):
-        """The fixed noise batches :meth:`sampler` measures the statistics on (drawn when
-        first read: for a generator without batch norm, never)."""
-        dtype = next(iter(self.model.parameters())).data.dtype
-        noise = B.host_randn(self.model.noise_shape(STATS_SAMPLES), STATS_SEED_TAG, dtype=dtype)
-        for start in range(0, STATS_SAMPLES, STATS_BATCH):
-            yield noise[start:start + STATS_BATCH]
-
     def sampler(self):
         """The averaged generator, ready to sample: its batch-norm running statistics measured
         on itself (module docstring) since the last update.  A generator without batch norm
         is returned as it is."""
         if not self._stats_current:
-            update_bn(self._stats_noise(), self.model)
+            dtype = next(iter(self.model.parameters())).data.dtype
+            update_bn(statistics_noise(self.model.noise_shape, dtype), self.model)
             self._stats_current = True
         return self.model
 
