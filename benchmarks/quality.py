@@ -72,10 +72,10 @@ DEFAULT_2D = ("gan", "gan-instance-noise", "wgan", "wgan-gp")  # run unless --mo
 # for the same 10 epochs.  The DCGAN pair of tinygan.gan.models for 28×28 (z(100) → 7×7 →
 # 14×14 → 28×28); WGAN-GP's critic has no batch norm.
 SETTINGS_MNIST = {
-    "dcgan": ("dcgan", {}, None, "default recipe: ngf = ndf = 64, Adam 8e-4 for G and 4e-4 "
+    "dcgan": ("dcgan", {}, None, "default recipe: ngf = ndf = 64, Adam 1.6e-3 for G and 8e-4 "
                                  "for D, β (0.5, 0.99), k = 1, m = 32, 2,500 steps (10 epochs "
                                  "of 8,000 digits), sampled from the moving average of G "
-                                 "(β 0.999)"),
+                                 "(β 0.999) with its own batch-norm statistics"),
     "dcgan-paper": ("dcgan", dict(recipe="paper"), 625,  # 10 epochs × 8,000 digits / m = 128
                     "--recipe paper (m = 128) for the same 10 epochs"),
     "wgan": ("wgan", {}, None, "default recipe: the paper's (RMSProp, c = 0.01, n_critic = 5 "

@@ -16,7 +16,7 @@ Digits (``--model dcgan --data mnist``): the DCGAN pair of ``tinygan.gan.models`
 28 × 28 rebuilt layer by layer in PyTorch (z(100) → ConvT 7×7 → 2·ngf → ConvT 4/2 → ngf →
 ConvT 4/2 → 1, batch norm + ReLU, Tanh; D: Conv 4/2 → ndf → Conv 4/2 → 2·ndf + BN → Conv
 7×7 → 1, LeakyReLU 0.2; N(0, 0.02) init), tinygan's default digit recipe as
-``make_config`` resolves it (today Adam 8e-4 for G and 4e-4 for D, β (0.5, 0.99), k = 1,
+``make_config`` resolves it (today Adam 1.6e-3 for G and 8e-4 for D, β (0.5, 0.99), k = 1,
 m = 32, 2,500 steps, the moving average of G, non-saturating loss), the same shuffled minibatches
 (tinygan's ``ImageStream``), and 2,000 samples in eval mode scored by
 ``tinygan.gan.outputs.digit_metrics`` (classifier Fréchet distance, class coverage):

@@ -236,7 +236,7 @@ def test_image_defaults_resolve_to_the_image_recipe(data):
     for key, value in IMAGE_RECIPES["dcgan"].items():
         assert getattr(cfg, key) == value, key
     assert (cfg.batch_size, cfg.steps) == (32, 2500)  # 10 epochs of the 8,000-digit subset
-    assert (cfg.lr, cfg.lr_of_d) == (8e-4, 4e-4)      # TTUR: G at twice D's rate
+    assert (cfg.lr, cfg.lr_of_d) == (1.6e-3, 8e-4)    # TTUR: G at twice D's rate
     assert cfg.ema == 0.999                            # samples from the moving average
     assert cfg.betas == (0.5, 0.99)                    # Adam's β2: the last ≈ 100 steps
     paper = make_config("dcgan", data=data, recipe="paper")
@@ -371,7 +371,7 @@ def test_a_given_lr_sets_both_rates_unless_lr_d_is_given_too():
     both = make_config("dcgan", data="mnist", lr=1e-4, lr_d=3e-4)
     assert (both.lr, both.lr_of_d) == (1e-4, 3e-4)
     only_d = make_config("dcgan", data="mnist", lr_d=3e-4)
-    assert (only_d.lr, only_d.lr_of_d) == (8e-4, 3e-4)
+    assert (only_d.lr, only_d.lr_of_d) == (IMAGE_RECIPES["dcgan"]["lr"], 3e-4)
 
 
 def test_a_resumed_run_reads_the_bare_instance_noise_flag_on_its_saved_data():

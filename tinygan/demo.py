@@ -50,7 +50,7 @@ DEMO_STEPS = {
 }
 TOY_SETS = ("ring8",)
 # DCGAN on digits: the default recipe (tinygan.gan.config.IMAGE_RECIPES: ngf = ndf = 64,
-# m = 32, rates 8e-4 for G and 4e-4 for D, sampled from G's moving average), stopped after
+# m = 32, rates 1.6e-3 for G and 8e-4 for D, sampled from G's moving average), stopped after
 # the first _DCGAN_STEPS of its 2,500 steps.
 _DCGAN = dict(data="mnist", sample_every=250, log_every=20, checkpoint_every=1000)
 _DCGAN_STEPS = 600
