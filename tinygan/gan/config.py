@@ -308,12 +308,11 @@ def instance_noise_sigma0(value, data: str):
 # copied before, which faded its digits on some seeds) ten seeds score 21.5 where the same
 # runs scored 22.2 (two seeds −4.4 and −5.1), G alone 24.7, and PyTorch's average 21.7
 # where it scored 23.0 (five seeds; QUALITY.md, "The average's batch-norm statistics").
-# With its own statistics the average also keeps up with faster rates (the copied ones
-# faded it more the further its weights lagged G's), so both rates doubled once more, G at
-# 1.6e-3 and D at 8e-4, still two to one: ten seeds 21.5 → 19.3 (better on seven, every
-# class ≥ 5.0 %), PyTorch's five 21.7 → 20.5; 1.2e-3 / 6e-4 gave 20.9 (ten seeds), 2.4e-3 /
-# 1.2e-3 19.5 against 18.7 on seeds 0–4 (QUALITY.md, "Faster rates on the average's own
-# statistics").
+# Faster rates, screened again on today's recipe (the screen of 3 Dec ran with β2 0.999 and
+# G's statistics copied into the average): both doubled once more, G at 1.6e-3 and D at
+# 8e-4, still two to one: ten seeds 21.5 → 19.3 (better on seven, every class ≥ 5.0 %),
+# PyTorch's five 21.7 → 20.5; 1.2e-3 / 6e-4 gave 20.9 (ten seeds), 2.4e-3 / 1.2e-3 19.5
+# against 18.7 on seeds 0–4 (QUALITY.md, "Faster rates, screened again").
 # Not adopted: one-sided label smoothing 0.1 (``--label-smoothing``; 25.4 against the
 # default's 25.8 on seeds 0–4), nor dropout 0.3 in D (``--d-dropout``; 23.2 against 24.9
 # on seeds 0–9, per seed −15.2 … +5.3; with the average's own statistics 21.6 against
