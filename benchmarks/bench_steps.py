@@ -87,7 +87,7 @@ def build(kind: str, fw):
     if kind == "dcgan28":
         G = fw.Sequential(
             fw.Linear(NZ_DCGAN, 128 * 7 * 7, bias=False), fw.BatchNorm1d(128 * 7 * 7),
-            fw.ReLU(), _unflatten(fw, (128, 7, 7)),
+            fw.ReLU(), fw.Unflatten(1, (128, 7, 7)),
             fw.ConvTranspose2d(128, 64, 4, 2, 1, bias=False), fw.BatchNorm2d(64), fw.ReLU(),
             fw.ConvTranspose2d(64, 1, 4, 2, 1), fw.Tanh())
         D = fw.Sequential(
@@ -130,13 +130,6 @@ def build(kind: str, fw):
                           fw.Linear(512, 512), fw.ReLU(), fw.Linear(512, 1))
         return G, D, (NZ_MLP,), (2,)
     raise ValueError(f"unknown architecture {kind!r}")
-
-
-def _unflatten(fw, shape):
-    """(N, D) -> (N, *shape): the two frameworks spell Unflatten's arguments differently."""
-    if torch is not None and fw is torch.nn:
-        return torch.nn.Unflatten(1, shape)
-    return fw.Unflatten(*shape)
 
 
 def n_params(model, fw_name):

@@ -33,7 +33,7 @@ def _tiny_dcgan():
     nz, c = 8, 16
     G = nn.Sequential(
         nn.Linear(nz, c * 2 * 2, bias=False), nn.BatchNorm1d(c * 2 * 2), nn.ReLU(),
-        nn.Unflatten(c, 2, 2),
+        nn.Unflatten(1, (c, 2, 2)),
         nn.ConvTranspose2d(c, 8, 4, 2, 1, bias=False), nn.BatchNorm2d(8), nn.ReLU(),
         nn.ConvTranspose2d(8, 1, 4, 2, 1), nn.Tanh())                      # → (N, 1, 8, 8)
     D = nn.Sequential(

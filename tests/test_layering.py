@@ -20,6 +20,8 @@ LAYERS = [
     ("tinygan.autograd", 1), ("tinygan.serialization", 1),
     # torch-style namespaces over the backend: legacy tensor types, torch.cuda, torch.backends
     ("tinygan.tensor_types", 1), ("tinygan.cuda", 1), ("tinygan.backends", 1),
+    # torch.Generator: a random stream of its own, over the backend's generators
+    ("tinygan.random", 1),
     ("tinygan.ops", 2),
     ("tinygan.nn", 3),
     ("tinygan.optim", 4),

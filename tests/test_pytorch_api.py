@@ -789,3 +789,134 @@ def test_torchvision_style_mnist_and_transforms(tmp_path, torch):
     np.testing.assert_allclose(host(plain)[0], pixels[0] / 255.0, rtol=1e-6)
     with pytest.raises(FileNotFoundError, match="download=True"):
         datasets.MNIST(str(tmp_path), train=False)
+
+
+# ---------------------------------------------------------------- shapes: Unflatten, x[i] = v
+def test_unflatten_layer_and_method_take_pytorchs_arguments(pair, torch):
+    x, tx = pair
+    for f in (lambda v: v.unflatten(2, (5, 1)), lambda v: v.unflatten(-1, (1, -1)),
+              lambda v: v.flatten(1).unflatten(1, (3, 5))):
+        same(f(x), f(tx))
+    flat = x.flatten(1)
+    same(nn.Unflatten(1, (3, 5))(flat), torch.nn.Unflatten(1, (3, 5))(tx.flatten(1)))
+    same(nn.Flatten(0, 1)(x), torch.nn.Flatten(0, 1)(tx))
+    same(nn.Reshape(5, 3)(x), tx.view(4, 5, 3))  # tinygan's own: every sample reshaped
+    # gradients flow through both layers as through a reshape
+    nn.Unflatten(1, (3, 5))(flat).sum().backward()
+    np.testing.assert_array_equal(host(x.grad), np.ones((4, 3, 5)))
+
+
+@pytest.mark.parametrize("args", [(128, 7, 7), ((128, 7, 7),), (1,)])
+def test_unflatten_in_tinygan_0_1s_spelling_names_both(args):
+    with pytest.raises(TypeError, match=r"Unflatten\(1, \(128, 7, 7\)\).*nn.Reshape"):
+        nn.Unflatten(*args)
+
+
+def test_unflatten_refuses_sizes_that_do_not_split_the_dim():
+    x = tg.randn(4, 6)
+    with pytest.raises(ValueError, match=r"dim 1 of shape \(4, 6\) has size 6"):
+        x.unflatten(1, (4, 4))
+    with pytest.raises(IndexError, match="dim 2 is out of range"):
+        x.unflatten(2, (2, 3))
+
+
+def test_item_assignment_as_pytorch_writes_in_place(torch):
+    ours, theirs = tg.zeros(3, 4), torch.zeros(3, 4)
+    for t, lib in ((ours, tg), (theirs, torch)):
+        t[0] = 1.0
+        t[1, 2:] = lib.tensor([5.0, 6.0])
+        t[lib.tensor([2])] = 9
+        t[:, 0] = t[:, 1] * 2
+    np.testing.assert_array_equal(host(ours), theirs.numpy())
+
+
+def test_item_assignment_follows_the_in_place_rules():
+    w = tg.randn(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"x\[index\] = value: a leaf tensor"):
+        w[0] = 0.0
+    y = w * 2
+    with pytest.raises(RuntimeError, match="part of a recorded graph"):
+        y[0] = 0.0
+    with tg.no_grad():
+        w[0] = 0.0  # as initialisation and weight clipping do
+    assert host(w)[0] == 0.0 and w.requires_grad
+    a, b = tg.randn(3, requires_grad=True), tg.randn(3)
+    y = (a * b).sum()  # saves b for a's gradient
+    b[1] = 5.0         # b does not require grad: allowed, and its version moves on
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.backward()   # as PyTorch's "modified by an inplace operation"
+
+
+# ---------------------------------------------------------------- random: Generator, size=
+def test_generator_draws_its_own_reproducible_stream():
+    g = tg.Generator().manual_seed(1)
+    assert isinstance(g.manual_seed(1), tg.Generator) and g.initial_seed() == 1
+    first = [host(tg.randn(3, generator=g)), host(tg.rand(2, generator=g)),
+             host(tg.randint(0, 10, (4,), generator=g)), host(tg.randperm(6, generator=g))]
+    g.manual_seed(1)
+    again = [host(tg.randn(3, generator=g)), host(tg.rand(2, generator=g)),
+             host(tg.randint(0, 10, (4,), generator=g)), host(tg.randperm(6, generator=g))]
+    for a, b in zip(first, again):
+        np.testing.assert_array_equal(a, b)
+    other = host(tg.randn(3, generator=tg.Generator().manual_seed(2)))
+    assert not np.array_equal(first[0], other)
+    assert tg.Generator().initial_seed() == tg.random.DEFAULT_SEED  # torch's default seed
+    assert tg.Generator().manual_seed(-5).initial_seed() == -5     # torch takes negative seeds
+
+
+def test_generator_leaves_the_global_stream_alone():
+    """What one writes it for: a fixed evaluation noise that does not shift training's draws."""
+    tg.manual_seed(0)
+    plain = host(tg.randn(4))
+    tg.manual_seed(0)
+    g = tg.Generator().manual_seed(7)
+    tg.randn(100, generator=g)
+    tg.empty(5).normal_(0, 1, generator=g)
+    tg.empty(5).uniform_(-1, 1, generator=g)
+    nn.init.normal_(tg.empty(3, 3), 0.0, 0.02, generator=g)
+    nn.init.xavier_uniform_(tg.empty(3, 3), generator=g)
+    nn.init.kaiming_normal_(tg.empty(3, 3), generator=g)
+    np.testing.assert_array_equal(host(tg.randn(4)), plain)
+
+
+def test_in_place_initialisers_follow_the_generator():
+    a, b = tg.empty(4, 4), tg.empty(4, 4)
+    a.normal_(1.0, 0.5, generator=tg.Generator().manual_seed(3))
+    nn.init.normal_(b, 1.0, 0.5, generator=tg.Generator().manual_seed(3))
+    np.testing.assert_array_equal(host(a), host(b))
+    c = nn.init.kaiming_uniform_(tg.empty(8, 4), a=5 ** 0.5, generator=tg.Generator())
+    assert np.abs(host(c)).max() <= 1 / 2  # U(−1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in 4
+
+
+def test_dataloader_shuffles_by_its_generator():
+    data = tg.utils.data.TensorDataset(tg.arange(20))
+
+    def order(**kw):
+        loader = tg.utils.data.DataLoader(data, batch_size=5, shuffle=True, **kw)
+        return np.concatenate([host(b[0]) for b in loader])
+
+    g1, g2 = order(generator=tg.Generator().manual_seed(3)), \
+        order(generator=tg.Generator().manual_seed(3))
+    np.testing.assert_array_equal(g1, g2)
+    assert sorted(g1) == list(range(20))
+    assert not np.array_equal(g1, order(generator=tg.Generator().manual_seed(4)))
+    with pytest.raises(TypeError, match="seed= or generator="):
+        tg.utils.data.DataLoader(data, shuffle=True, seed=1, generator=tg.Generator())
+
+
+def test_generator_errors_name_the_call():
+    with pytest.raises(TypeError, match="randn: generator must be a tinygan.Generator, got int"):
+        tg.randn(2, generator=3)
+    with pytest.raises(TypeError, match="manual_seed: seed must be an integer"):
+        tg.Generator().manual_seed("x")
+    g = tg.Generator(device="standin")  # another backend's generator
+    with pytest.raises(ValueError, match="rand: the generator belongs to the 'standin' backend"):
+        tg.rand(2, generator=g)
+
+
+def test_factories_take_size_as_a_keyword(torch):
+    for name in ("randn", "rand", "zeros", "ones", "empty"):
+        assert getattr(tg, name)(size=(2, 3)).shape == tuple(getattr(torch, name)(size=(2, 3)).shape)
+    assert tg.zeros(size=4).shape == (4,)
+    with pytest.raises(TypeError, match="either as arguments or as size="):
+        tg.randn(2, size=(2,))

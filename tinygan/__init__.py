@@ -21,6 +21,8 @@ from .backend import (default_dtype, get_backend, get_rng_state, manual_seed, se
 from .backend import set_num_threads, tune_host_allocator  # noqa: F401  (host CPU tuning)
 from .device import device
 from .device import device as _device
+from . import random as _random
+from .random import Generator  # noqa: F401  (torch.Generator)
 from . import autograd  # noqa: F401  (tinygan.autograd.grad, as torch.autograd.grad)
 from . import ops  # noqa: F401  (binds Tensor's operators and methods)
 from .ops import (abs, argmax, argmin, bmm, chunk, clamp, cumsum, exp, flip, gather, lerp,
@@ -99,16 +101,32 @@ def from_numpy(array) -> Tensor:
     return Tensor._make(backend.to_device(array), False, None)
 
 
-def randn(*shape, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
-    """Standard-normal samples on the active backend (seeded by ``manual_seed``)."""
+def _size(shape, size, who):
+    """The sizes given as ``*size`` or as ``size=`` (torch takes both), checked."""
+    if size is not None:
+        if shape:
+            raise TypeError(f"{who}: give the sizes either as arguments or as size=, not both")
+        shape = (size,)
+    return _shape(shape, who)
+
+
+def randn(*shape, size=None, dtype=None, device=None, requires_grad=False,
+          generator=None) -> Tensor:
+    """Standard-normal samples on the active backend: the global stream (``manual_seed``), or
+    ``generator``'s (a :class:`tinygan.Generator`)."""
     dt = _float_dtype(dtype, "randn")
-    return _place(backend.randn(_shape(shape, "randn"), dtype=dt), None, device, requires_grad)
+    draws = backend.randn(_size(shape, size, "randn"), dtype=dt,
+                          gen=_random.backend_rng(generator, "randn"))
+    return _place(draws, None, device, requires_grad)
 
 
-def rand(*shape, dtype=None, device=None, requires_grad=False, generator=None) -> Tensor:
-    """Uniform [0, 1) samples on the active backend."""
+def rand(*shape, size=None, dtype=None, device=None, requires_grad=False,
+         generator=None) -> Tensor:
+    """Uniform [0, 1) samples on the active backend (global stream, or ``generator``'s)."""
     dt = _float_dtype(dtype, "rand")
-    return _place(backend.rand(_shape(shape, "rand"), dtype=dt), None, device, requires_grad)
+    draws = backend.rand(_size(shape, size, "rand"), dtype=dt,
+                         gen=_random.backend_rng(generator, "rand"))
+    return _place(draws, None, device, requires_grad)
 
 
 def randint(low, high=None, size=None, dtype=None, device=None, generator=None) -> Tensor:
@@ -117,12 +135,14 @@ def randint(low, high=None, size=None, dtype=None, device=None, generator=None) 
         raise TypeError("randint: size= is required, e.g. randint(0, 10, (64,))")
     if high is None:
         low, high = 0, low
-    arr = backend.randint(low, high, _shape((size,), "randint")).astype(_np.int64)
+    arr = backend.randint(low, high, _shape((size,), "randint"),
+                          gen=_random.backend_rng(generator, "randint")).astype(_np.int64)
     return _place(arr, dtype, device)
 
 
-def randperm(n, dtype=None, device=None) -> Tensor:
-    return _place(backend.permutation(n).astype(_np.int64), dtype, device)
+def randperm(n, dtype=None, device=None, generator=None) -> Tensor:
+    arr = backend.permutation(n, gen=_random.backend_rng(generator, "randperm"))
+    return _place(arr.astype(_np.int64), dtype, device)
 
 
 def _filled(shape, value, dtype, device, requires_grad, who):
@@ -138,17 +158,17 @@ def _filled(shape, value, dtype, device, requires_grad, who):
     return _place(arr, None, device, requires_grad, who)
 
 
-def zeros(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _filled(shape, 0, dtype, device, requires_grad, "zeros")
+def zeros(*shape, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _filled(_size(shape, size, "zeros"), 0, dtype, device, requires_grad, "zeros")
 
 
-def ones(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return _filled(shape, 1, dtype, device, requires_grad, "ones")
+def ones(*shape, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _filled(_size(shape, size, "ones"), 1, dtype, device, requires_grad, "ones")
 
 
-def empty(*shape, dtype=None, device=None, requires_grad=False) -> Tensor:
+def empty(*shape, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Zeros (tinygan never hands out uninitialised memory)."""
-    return _filled(shape, 0, dtype, device, requires_grad, "empty")
+    return _filled(_size(shape, size, "empty"), 0, dtype, device, requires_grad, "empty")
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:

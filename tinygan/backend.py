@@ -201,7 +201,8 @@ def seed_stream(*keys: int) -> None:
     manual_seed(int(entropy[0]) | (int(entropy[1]) << 32) & 0x7FFFFFFFFFFFFFFF)
 
 
-def _make_rng(name, module, seed):
+def make_rng(name, module, seed):
+    """A new generator of backend ``name`` (array module ``module``) seeded with ``seed``."""
     if name == "cupy":
         # CuPy's legacy RandomState offers normal/uniform/permutation with dtype control.
         return module.random.RandomState(seed)
@@ -223,7 +224,7 @@ def rng():
         if seed is None:
             seed = numpy.random.SeedSequence().entropy % (2 ** 32)
             _state["seed"] = seed
-        gens[name] = _make_rng(name, _state["module"], seed)
+        gens[name] = make_rng(name, _state["module"], seed)
     return gens[name]
 
 
@@ -245,7 +246,7 @@ def set_rng_state(state: dict) -> None:
     if "bit_generator" in state:
         gen.bit_generator.state = state["bit_generator"]
     else:  # CuPy: best effort, reseed
-        _state["rng"][name] = _make_rng(name, _state["module"], state.get("seed"))
+        _state["rng"][name] = make_rng(name, _state["module"], state.get("seed"))
 
 
 def _jsonable(obj):
@@ -294,10 +295,12 @@ def _is_cupy_rng(gen):
     return type(gen).__module__.split(".")[0] == "cupy"
 
 
-def randn(shape, dtype=None):
+# ``gen``: a generator of the active backend (``tinygan.Generator``'s), None for the global
+# stream of ``manual_seed``.
+def randn(shape, dtype=None, gen=None):
     """Standard-normal samples of ``shape`` on the active device."""
     dtype = dtype or default_dtype()
-    return rng().standard_normal(size=tuple(shape), dtype=dtype)
+    return (gen or rng()).standard_normal(size=tuple(shape), dtype=dtype)
 
 
 def host_randn(shape, *keys: int, dtype=None):
@@ -309,26 +312,26 @@ def host_randn(shape, *keys: int, dtype=None):
     return to_device(draws.astype(dtype or default_dtype()))
 
 
-def rand(shape, dtype=None):
+def rand(shape, dtype=None, gen=None):
     """Uniform [0, 1) samples of ``shape`` on the active device."""
     dtype = dtype or default_dtype()
-    gen = rng()
+    gen = gen or rng()
     if _is_cupy_rng(gen):
         return gen.random_sample(size=tuple(shape), dtype=dtype)
     return gen.random(size=tuple(shape), dtype=dtype)
 
 
-def randint(low, high, shape):
+def randint(low, high, shape, gen=None):
     """Uniform integers in [low, high) of ``shape`` on the active device."""
-    gen = rng()
+    gen = gen or rng()
     if _is_cupy_rng(gen):
         return gen.randint(low, high, size=tuple(shape))
     return gen.integers(low, high, size=tuple(shape))
 
 
-def permutation(n):
+def permutation(n, gen=None):
     """A random permutation of range(n) on the active device."""
-    return rng().permutation(int(n))
+    return (gen or rng()).permutation(int(n))
 
 
 # ---------------------------------------------------------------- host runtime tuning

@@ -114,7 +114,7 @@ class MLPImageGenerator(nn.Sequential):
         img_shape = _image_shape(img_shape, who)
         out_dim = img_shape[0] * img_shape[1] * img_shape[2]
         mlp = MLPGenerator(z_dim, out_dim, hidden, activation, out_activation="tanh")
-        super().__init__(mlp, nn.Unflatten(img_shape))
+        super().__init__(mlp, nn.Unflatten(1, img_shape))
         self.z_dim, self.img_shape = int(z_dim), img_shape
 
     def noise_shape(self, n: int) -> tuple:
@@ -182,7 +182,7 @@ class DCGANGenerator(nn.Sequential):
             # (BatchNorm1d over the C·k·k outputs), as many PyTorch DCGAN codes for MNIST do
             feats = widths[0] * first_kernel * first_kernel
             layers = [nn.Flatten(), nn.Linear(z_dim, feats, bias=False), nn.BatchNorm1d(feats),
-                      nn.ReLU(), nn.Unflatten((widths[0], first_kernel, first_kernel))]
+                      nn.ReLU(), nn.Unflatten(1, (widths[0], first_kernel, first_kernel))]
         else:
             raise ValueError(f"{who}: first_layer must be 'conv' or 'linear', got "
                              f"{first_layer!r}")

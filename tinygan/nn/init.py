@@ -22,6 +22,7 @@ import math
 
 from .. import backend as B
 from ..autograd import Tensor
+from ..random import backend_rng
 
 __all__ = ["calculate_gain", "fan_in_and_fan_out", "normal_", "uniform_", "zeros_", "ones_",
            "constant_", "xavier_uniform_", "xavier_normal_", "kaiming_uniform_",
@@ -85,14 +86,17 @@ def calculate_gain(nonlinearity: str, param=None) -> float:
     raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}")
 
 
-def normal_(t, mean: float = 0.0, std: float = 1.0):
+# generator=: a tinygan.Generator to draw from instead of the global stream (as torch's)
+def normal_(t, mean: float = 0.0, std: float = 1.0, generator=None):
     shape, dtype = _shape_dtype(t)
-    return _fill(t, B.randn(shape, dtype=dtype) * std + mean)
+    draws = B.randn(shape, dtype=dtype, gen=backend_rng(generator, "nn.init.normal_"))
+    return _fill(t, draws * std + mean)
 
 
-def uniform_(t, a: float = 0.0, b: float = 1.0):
+def uniform_(t, a: float = 0.0, b: float = 1.0, generator=None):
     shape, dtype = _shape_dtype(t)
-    return _fill(t, B.rand(shape, dtype=dtype) * (b - a) + a)
+    draws = B.rand(shape, dtype=dtype, gen=backend_rng(generator, "nn.init.uniform_"))
+    return _fill(t, draws * (b - a) + a)
 
 
 def constant_(t, val: float):
@@ -107,15 +111,15 @@ def ones_(t):
     return _fill(t, 1)
 
 
-def xavier_uniform_(t, gain: float = 1.0):
+def xavier_uniform_(t, gain: float = 1.0, generator=None):
     fan_in, fan_out = fan_in_and_fan_out(t)
     a = gain * math.sqrt(6.0 / (fan_in + fan_out))
-    return uniform_(t, -a, a)
+    return uniform_(t, -a, a, generator)
 
 
-def xavier_normal_(t, gain: float = 1.0):
+def xavier_normal_(t, gain: float = 1.0, generator=None):
     fan_in, fan_out = fan_in_and_fan_out(t)
-    return normal_(t, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
+    return normal_(t, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
 
 
 def _kaiming_std(t, a, mode, nonlinearity):
@@ -126,15 +130,17 @@ def _kaiming_std(t, a, mode, nonlinearity):
     return calculate_gain(nonlinearity, a) / math.sqrt(fan)
 
 
-def kaiming_uniform_(t, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"):
+def kaiming_uniform_(t, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+                     generator=None):
     """U(−b, b), b = gain·sqrt(3 / fan).  PyTorch's default Linear/Conv weight init is this
     with a = √5, i.e. b = 1/sqrt(fan_in) (the layers pass a=√5)."""
     bound = math.sqrt(3.0) * _kaiming_std(t, a, mode, nonlinearity)
-    return uniform_(t, -bound, bound)
+    return uniform_(t, -bound, bound, generator)
 
 
-def kaiming_normal_(t, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"):
-    return normal_(t, 0.0, _kaiming_std(t, a, mode, nonlinearity))
+def kaiming_normal_(t, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+                    generator=None):
+    return normal_(t, 0.0, _kaiming_std(t, a, mode, nonlinearity), generator)
 
 
 def default_bias_(bias, weight):

@@ -34,6 +34,7 @@ from ..dtypes import dtype_of
 from ..autograd import Function, Tensor, is_grad_enabled
 from ..device import device as _device
 from ..device import is_device_like
+from ..random import backend_rng
 from ._util import as_tensor, constant, normalize_axis, resolve_reduction
 from .activation import relu, sigmoid, tanh
 from .elementwise import (abs, add, cast, clip, div, eq, exp, ge, gt, le, lerp, log, lt,
@@ -45,6 +46,7 @@ from .reduce import cumsum, logsumexp, max as _max
 from .reduce import mean, min as _min, sum, var
 from .shape import broadcast_to, chunk, flatten as _flatten, getitem, reshape, split, squeeze, \
     transpose, unsqueeze
+from .shape import _index_data
 
 __all__ = ["install", "clamp", "norm", "normalize", "argmax", "argmin", "to_device", "dtype_of",
            "gather", "sort", "topk", "flip", "SortResult", "TopkResult",
@@ -389,6 +391,25 @@ def _flatten_method(self, start_dim=0, end_dim=-1):
     return reshape(self, self.shape[:start] + (merged,) + self.shape[end + 1:])
 
 
+def _unflatten_method(self, dim, sizes):
+    """``x.unflatten(dim, sizes)``: dim ``dim`` split into ``sizes`` (one may be −1), as
+    torch's; the inverse of ``flatten`` over those dims."""
+    if self.ndim == 0:
+        raise ValueError("unflatten: a 0-d tensor has no dim to split")
+    if not -self.ndim <= dim < self.ndim:
+        raise IndexError(f"unflatten: dim {dim} is out of range for shape {self.shape}")
+    dim %= self.ndim
+    if not isinstance(sizes, (tuple, list)) or not sizes:
+        raise TypeError(f"unflatten: sizes must be a non-empty tuple of ints, e.g. (2, 3), "
+                        f"got {sizes!r}")
+    sizes, n = tuple(int(s) for s in sizes), self.shape[dim]
+    try:  # reshape resolves a −1 and checks the count: the other dims are kept as they are
+        return reshape(self, self.shape[:dim] + sizes + self.shape[dim + 1:])
+    except ValueError:
+        raise ValueError(f"unflatten: dim {dim} of shape {self.shape} has size {n}, which "
+                         f"cannot be split into {sizes}") from None
+
+
 def _transpose_method(self, dim0=None, dim1=None):
     if dim0 is None and dim1 is None:
         if self.ndim > 2:
@@ -566,6 +587,13 @@ def _fill(self, value):
     return _array_like(self, value)
 
 
+def _setitem(self, index, value):
+    """``x[index] = value`` in place, under the rules of the in-place methods above."""
+    _check_inplace(self, "x[index] = value")
+    self.data[_index_data(index)] = _array_like(self, value)
+    self._bump_version()
+
+
 def _zero(self):
     return 0
 
@@ -584,19 +612,21 @@ def _broadcasts(small, big):
         s == b or s == 1 for s, b in zip(small[::-1], big[::-1]))
 
 
-def _random_like(t: Tensor, draw):
-    """Random numbers drawn by the seeded generator of the active backend, moved to t's device
-    (so ``manual_seed`` governs them wherever the tensor lives)."""
-    return _move_array(draw(t.shape, dtype=t.dtype if t.dtype.kind == "f" else None),
-                       B.array_module(t.data))
+def _random_like(t: Tensor, draw, generator, who):
+    """Random numbers drawn by the seeded generator of the active backend (or ``generator``'s,
+    a tinygan.Generator), moved to t's device (so ``manual_seed`` governs them wherever the
+    tensor lives)."""
+    draws = draw(t.shape, dtype=t.dtype if t.dtype.kind == "f" else None,
+                 gen=backend_rng(generator, who))
+    return _move_array(draws, B.array_module(t.data))
 
 
-def _normal(self, mean=0.0, std=1.0):
-    return _random_like(self, B.randn) * std + mean
+def _normal(self, mean=0.0, std=1.0, *, generator=None):
+    return _random_like(self, B.randn, generator, "normal_") * std + mean
 
 
-def _uniform(self, a=0.0, b=1.0):
-    return _random_like(self, B.rand) * (b - a) + a
+def _uniform(self, a=0.0, b=1.0, *, generator=None):
+    return _random_like(self, B.rand, generator, "uniform_") * (b - a) + a
 
 
 def _clamp_inplace(self, min=None, max=None):  # noqa: A002
@@ -718,6 +748,7 @@ def install():
     T.flip = lambda self, *dims: flip(self, _shape_args(dims, "flip"))
     T.cumsum = lambda self, dim: cumsum(self, dim)
     T.view, T.reshape, T.flatten = _view, _reshape, _flatten_method
+    T.unflatten, T.__setitem__ = _unflatten_method, _setitem
     T.view_as = lambda self, other: reshape(self, other.shape)
     T.reshape_as = T.view_as
     T.transpose, T.permute, T.t = _transpose_method, _permute, _t

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import backend as B
 from ..autograd import Tensor
+from ..random import backend_rng
 from ..data.loader import DataLoader as _ArrayLoader
 
 __all__ = ["DataLoader", "TensorDataset", "Dataset"]
@@ -69,14 +70,24 @@ def _arrays_of(dataset):
 
 class DataLoader(_ArrayLoader):
     """``DataLoader(dataset, batch_size=1, shuffle=False, drop_last=False)`` yielding Tensors
-    (a list per batch for a multi-tensor dataset, as PyTorch's default collate)."""
+    (a list per batch for a multi-tensor dataset, as PyTorch's default collate).
+
+    The shuffled order comes from ``seed`` (the loader's own stream; see
+    :mod:`tinygan.data.loader`), or, with ``generator=`` (a :class:`tinygan.Generator`), from
+    a seed drawn from that generator, as PyTorch draws its sampler's seed from it."""
 
     def __init__(self, dataset, batch_size: int = 1, shuffle: bool = False,
-                 drop_last: bool = False, seed: int = 0, num_workers: int = 0, **kwargs):
+                 drop_last: bool = False, seed: int = None, num_workers: int = 0,
+                 generator=None, **kwargs):
         for key in kwargs:
-            if key not in ("pin_memory", "persistent_workers", "generator", "prefetch_factor",
+            if key not in ("pin_memory", "persistent_workers", "prefetch_factor",
                            "worker_init_fn", "timeout"):
                 raise TypeError(f"DataLoader: unexpected keyword {key!r}")
+        if generator is not None:
+            if seed is not None:
+                raise TypeError("DataLoader: give seed= or generator=, not both")
+            seed = int(B.randint(0, 2 ** 62, (), gen=backend_rng(generator, "DataLoader")))
+        seed = 0 if seed is None else seed
         arrays, multi = _arrays_of(dataset)
         super().__init__(arrays if multi else arrays[0], batch_size, shuffle=shuffle,
                          drop_last=drop_last, seed=seed, as_tensor=True)
