@@ -57,7 +57,7 @@ def test_standin_computes_like_numpy():
 
 def test_to_numpy_and_to_device_are_the_explicit_transfers():
     B.set_backend("standin")
-    t = tinygan.tensor(np.arange(6.0).reshape(2, 3))
+    t = tinygan.tensor(np.arange(6.0, dtype=np.float32).reshape(2, 3))
     assert isinstance(t.data, S.ndarray) and t.dtype == np.float32
     out = t.numpy()
     assert isinstance(out, np.ndarray)

@@ -335,13 +335,31 @@ def test_activations(fn, make):
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_bce_with_logits(reduction):
     a, t = rnd(3, 4, lo=-5, hi=5, seed=1), rnd(3, 4, lo=0, hi=1, seed=2)
-    assert gradcheck(lambda a, t: ops.binary_cross_entropy_with_logits(a, t, reduction), [a, t])
+    assert gradcheck(lambda a, t: ops.binary_cross_entropy_with_logits(a, t,
+                                                                       reduction=reduction),
+                     [a, t])
+
+
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_bce_with_logits_weight_and_pos_weight_first_and_second_order(reduction):
+    """PyTorch's weight= (each element rescaled) and pos_weight= (the positive term's weight),
+    both differentiable too, as PyTorch's."""
+    a, t = rnd(3, 4, lo=-5, hi=5, seed=1), rnd(3, 4, lo=0, hi=1, seed=2)
+    w, pw = pos(4, seed=3), pos(4, seed=4)
+
+    def loss(a, t, w, pw):
+        return ops.binary_cross_entropy_with_logits(a, t, w, reduction=reduction, pos_weight=pw)
+    assert gradcheck(loss, [a, t, w, pw])
+    assert gradgradcheck(loss, [a, t, w, pw])
+    p = rnd(3, 4, lo=0.05, hi=0.95, seed=5)
+    assert gradcheck(lambda p, t, w: ops.binary_cross_entropy(p, t, w, reduction=reduction),
+                     [p, t, w])
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_bce_probs(reduction):
     p, t = rnd(3, 4, lo=0.05, hi=0.95, seed=1), rnd(3, 4, lo=0, hi=1, seed=2)
-    assert gradcheck(lambda p, t: ops.binary_cross_entropy(p, t, reduction), [p, t])
+    assert gradcheck(lambda p, t: ops.binary_cross_entropy(p, t, reduction=reduction), [p, t])
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])

@@ -920,3 +920,201 @@ def test_factories_take_size_as_a_keyword(torch):
     assert tg.zeros(size=4).shape == (4,)
     with pytest.raises(TypeError, match="either as arguments or as size="):
         tg.randn(2, size=(2,))
+
+
+# ---------------------------------------------------------------- losses and activations
+def _torch_copy(ours, theirs):
+    """``ours`` given ``theirs``' weights (float64 both)."""
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    return ours
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_bce_weight_and_pos_weight_match_pytorch(torch, reduction):
+    rng = np.random.default_rng(0)
+    a, t = rng.standard_normal((4, 3)), rng.uniform(size=(4, 3))
+    w, pw = rng.uniform(size=(3,)), np.array([2.0, 0.5, 1.0])
+    x, tx = tg.tensor(a, dtype="float64", requires_grad=True), torch.tensor(a, requires_grad=True)
+    cases = [
+        (nn.BCEWithLogitsLoss(tg.tensor(w, dtype="float64"), reduction=reduction, pos_weight=tg.tensor(pw, dtype="float64")),
+         torch.nn.BCEWithLogitsLoss(torch.tensor(w), reduction=reduction,
+                                    pos_weight=torch.tensor(pw)), lambda v: v),
+        (nn.BCEWithLogitsLoss(reduction=reduction, pos_weight=tg.tensor(pw, dtype="float64")),
+         torch.nn.BCEWithLogitsLoss(reduction=reduction, pos_weight=torch.tensor(pw)),
+         lambda v: v),
+        (nn.BCELoss(tg.tensor(w, dtype="float64"), reduction=reduction),
+         torch.nn.BCELoss(torch.tensor(w), reduction=reduction), lambda v: v.sigmoid()),
+    ]
+    for ours, theirs, pre in cases:
+        ours.double()
+        x.grad, tx.grad = None, None
+        lo, lt = ours(pre(x), tg.tensor(t, dtype="float64")), theirs(pre(tx), torch.tensor(t))
+        same(lo, lt)
+        lo.sum().backward()
+        lt.sum().backward()
+        np.testing.assert_allclose(host(x.grad), tx.grad.numpy(), rtol=1e-12, atol=1e-14)
+
+
+def test_bce_weight_that_does_not_broadcast_is_named():
+    p = tg.rand(4, 3)
+    with pytest.raises(ValueError, match=r"binary_cross_entropy: weight of shape \(5,\) does not"
+                                         r" broadcast to the input's shape \(4, 3\)"):
+        nn.functional.binary_cross_entropy(p, tg.ones(4, 3), tg.ones(5))
+
+
+def test_softplus_beta_and_logsigmoid_match_pytorch(pair, torch):
+    x, tx = pair
+    same(nn.functional.softplus(x, beta=2.0), torch.nn.functional.softplus(tx, beta=2.0))
+    same(nn.Softplus(0.5)(x), torch.nn.Softplus(0.5)(tx))
+    same(nn.functional.logsigmoid(x), torch.nn.functional.logsigmoid(tx))
+    same(nn.LogSigmoid()(x), torch.nn.LogSigmoid()(tx))
+    big = tg.tensor([30.0, 50.0], dtype="float64")  # past PyTorch's threshold: the identity
+    same(nn.functional.softplus(big), torch.nn.functional.softplus(torch.tensor([30.0, 50.0])))
+
+
+# ---------------------------------------------------------------- convolution arguments
+def test_conv_padding_same_valid_and_plain_arguments_match_pytorch(torch):
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((2, 3, 7, 6))
+    for kw in (dict(padding="same"), dict(padding="valid"),
+               dict(padding=1, dilation=1, groups=1, padding_mode="zeros")):
+        theirs = torch.nn.Conv2d(3, 4, (3, 5), **kw).double()
+        ours = _torch_copy(nn.Conv2d(3, 4, (3, 5), **kw).double(), theirs)
+        same(ours(tg.tensor(a, dtype="float64")), theirs(torch.tensor(a)), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("size", [(9, 9), (10, 10), (1, 2, 10, 9)])
+def test_conv_transpose_output_size_matches_pytorch(torch, size):
+    a = np.random.default_rng(0).standard_normal((1, 2, 5, 5))
+    theirs = torch.nn.ConvTranspose2d(2, 3, 3, 2, 1).double()
+    ours = _torch_copy(nn.ConvTranspose2d(2, 3, 3, 2, 1).double(), theirs)
+    same(ours(tg.tensor(a, dtype="float64"), output_size=size), theirs(torch.tensor(a), output_size=size),
+         rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: nn.Conv2d(2, 3, 3, dilation=2), "Conv2d: dilation=2 is not supported"),
+    (lambda: nn.Conv2d(2, 3, 3, groups=2), "Conv2d: groups=2 is not supported"),
+    (lambda: nn.ConvTranspose2d(2, 3, 3, padding_mode="reflect"),
+     "ConvTranspose2d: padding_mode='reflect' is not supported"),
+    (lambda: nn.Conv2d(2, 3, 4, padding="same"), "even kernel"),
+    (lambda: nn.Conv2d(2, 3, 3, 2, padding="same"), "padding='same' needs stride 1"),
+    (lambda: nn.ConvTranspose2d(2, 2, 3, 2, 1)(tg.randn(1, 2, 5, 5), output_size=(12, 12)),
+     r"output_size \(12, 12\) is out of reach .* \[9, 11\)"),
+])
+def test_conv_arguments_beyond_tinygans_are_refused_in_one_line(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+# ---------------------------------------------------------------- torch.* functions
+def test_torch_functions_of_tensor_methods(pair, torch):
+    x, tx = pair
+    for name in ("add", "sub", "mul", "div", "subtract", "multiply", "divide"):
+        same(getattr(tg, name)(x, 2.0), getattr(torch, name)(tx, 2.0))
+    for name in ("neg", "square", "clone", "detach"):
+        same(getattr(tg, name)(x), getattr(torch, name)(tx))
+    for name in ("gt", "ge", "lt", "le", "eq", "ne"):
+        np.testing.assert_array_equal(host(getattr(tg, name)(x, 0.1)),
+                                      getattr(torch, name)(tx, 0.1).numpy())
+        np.testing.assert_array_equal(host(getattr(x, name)(0.1)),
+                                      getattr(tx, name)(0.1).numpy())
+    same(tg.amax(x, dim=(1, 2)), torch.amax(tx, dim=(1, 2)))
+    same(tg.masked_fill(x, x > 0, 0.0), torch.masked_fill(tx, tx > 0, 0.0))
+    with pytest.raises(TypeError, match="mul: expected a Tensor as input, got list"):
+        tg.mul([1.0], 2)
+
+
+@pytest.mark.parametrize("indexing", ["ij", "xy"])
+def test_meshgrid_matches_pytorch_and_passes_gradients(torch, indexing):
+    ours = [tg.arange(3.0), tg.arange(4.0), tg.tensor([5.0, 6.0])]
+    theirs = [torch.arange(3.0), torch.arange(4.0), torch.tensor([5.0, 6.0])]
+    for k in (2, 3):
+        for g, t in zip(tg.meshgrid(*ours[:k], indexing=indexing),
+                        torch.meshgrid(*theirs[:k], indexing=indexing)):
+            np.testing.assert_array_equal(host(g), t.numpy())
+    x = tg.arange(3.0).requires_grad_()
+    gx, gy = tg.meshgrid(x, tg.arange(4.0), indexing=indexing)
+    gx.sum().backward()
+    np.testing.assert_array_equal(host(x.grad), [4.0, 4.0, 4.0])  # each x appears 4 times
+
+
+def test_seed_is_fresh_and_initial_seed_reports_it():
+    a = tg.seed()
+    assert tg.initial_seed() == a and tg.seed() != a  # nondeterministic, as torch.seed()
+    tg.manual_seed(5)
+    assert tg.initial_seed() == 5
+
+
+def test_small_torch_spellings(torch):
+    assert tg.get_default_dtype() == np.float32 and str(torch.get_default_dtype()) == \
+        "torch.float32"
+    assert tg.randn(2, 3).size() == tg.Size([2, 3]) and isinstance(tg.randn(2).size(), tg.Size)
+    w = tg.randn(3, requires_grad=True)
+    with tg.inference_mode():
+        assert not (w * 2).requires_grad
+    with tg.inference_mode(False):
+        assert (w * 2).requires_grad
+    y = w * 2
+    assert y.detach_() is y and y.is_leaf and not y.requires_grad
+    e = w.new_empty(2, 2)
+    assert e.shape == (2, 2) and e.dtype == w.dtype and not e.requires_grad
+
+
+# ---------------------------------------------------------------- torch.load's arguments
+def test_load_takes_map_location_and_weights_only(tmp_path):
+    path = str(tmp_path / "ck.pt")
+    tg.save({"G": nn.Linear(2, 2).state_dict(), "step": 3}, path)
+    for kw in (dict(map_location="cpu"), dict(map_location=tg.device("cpu")),
+               dict(weights_only=True), dict(weights_only=False, mmap=True)):
+        out = tg.load(path, **kw)
+        assert out["step"] == 3 and isinstance(out["G"]["weight"], np.ndarray)
+    standin = tg.load(path, map_location="standin")["G"]["weight"]
+    assert B.array_module(standin).__name__ != "numpy"  # moved to that backend's arrays
+    with pytest.raises(TypeError, match="map_location must be a device"):
+        tg.load(path, map_location={"cuda:0": "cpu"})
+    with pytest.raises(TypeError, match="never use pickle"):
+        tg.load(path, pickle_module=object())
+
+
+def test_tensor_keeps_an_arrays_dtype_as_torch(torch):
+    """torch.tensor(float64 array) is float64; Python floats take the default float32."""
+    for data in (np.zeros(2), np.zeros(2, np.float32), np.zeros(2, np.int32), [1.0], [1], 1.0,
+                 np.float64(2.0), [True]):
+        ours, theirs = tg.tensor(data), torch.tensor(data)
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", ""), data
+    assert tg.tensor(tg.zeros(2, dtype=tg.float64)).dtype == np.float64
+    assert tg.tensor(np.zeros(2), dtype=tg.float32).dtype == np.float32
+
+
+# ---------------------------------------------------------------- layers made on a device / dtype
+@pytest.mark.parametrize("make", [
+    lambda **kw: nn.Linear(2, 3, **kw), lambda **kw: nn.Conv2d(1, 2, 3, **kw),
+    lambda **kw: nn.ConvTranspose2d(1, 2, 3, **kw), lambda **kw: nn.BatchNorm2d(2, **kw),
+    lambda **kw: nn.Embedding(4, 2, **kw), lambda **kw: nn.LayerNorm(3, **kw),
+    lambda **kw: nn.GroupNorm(1, 2, **kw), lambda **kw: nn.InstanceNorm2d(2, affine=True, **kw),
+])
+def test_layers_take_device_and_dtype_as_pytorchs(make, torch):
+    layer = make(device="cpu", dtype=tg.float64)
+    assert {str(p.dtype) for p in layer.parameters()} == {"float64"}
+    assert all(str(b.dtype) in ("float64", "int64") for b in layer.buffers() if b is not None)
+    on_standin = make(device="standin")
+    assert all(B.array_module(p.data).__name__ != "numpy" for p in on_standin.parameters())
+
+
+def test_random_functions_of_pytorch():
+    g = tg.Generator().manual_seed(0)
+    a = tg.normal(0.0, 1.0, size=(3,), generator=g)
+    g.manual_seed(0)
+    np.testing.assert_array_equal(host(a), host(tg.normal(0.0, 1.0, size=(3,), generator=g)))
+    assert tg.normal(tg.zeros(2, 1), tg.ones(3)).shape == (2, 3)  # broadcast, as torch
+    spread = tg.normal(5.0, tg.full((20000,), 2.0))
+    assert abs(spread.mean().item() - 5.0) < 0.1 and abs(spread.std().item() - 2.0) < 0.1
+    flips = tg.bernoulli(tg.full((20000,), 0.3))
+    assert set(np.unique(host(flips))) <= {0.0, 1.0} and abs(flips.mean().item() - 0.3) < 0.02
+    assert tg.bernoulli(tg.zeros(4), 1.0).tolist() == [1.0] * 4
+    ints = tg.randint_like(tg.zeros(100, dtype=tg.long), 2, 5)
+    assert ints.dtype == np.int64 and set(np.unique(host(ints))) <= {2, 3, 4}
+    assert tg.ones(2, dtype=tg.float64).type_as(tg.randn(2)).dtype == np.float32
+    with pytest.raises(TypeError, match="give size="):
+        tg.normal(0.0, 1.0)

@@ -14,10 +14,10 @@ import builtins as _builtins
 import numpy as _np
 
 from . import backend
-from .autograd import (Tensor, Variable, enable_grad, grad, is_grad_enabled, no_grad,
-                       set_grad_enabled)
-from .backend import (default_dtype, get_backend, get_rng_state, manual_seed, set_backend,
-                      set_default_dtype, set_rng_state, to_numpy)
+from .autograd import (Tensor, Variable, enable_grad, grad, inference_mode, is_grad_enabled,
+                       no_grad, set_grad_enabled)
+from .backend import (default_dtype, get_backend, get_rng_state, initial_seed, manual_seed,
+                      set_backend, set_default_dtype, set_rng_state, to_numpy)
 from .backend import set_num_threads, tune_host_allocator  # noqa: F401  (host CPU tuning)
 from .device import device
 from .device import device as _device
@@ -78,9 +78,13 @@ def _float_dtype(dtype, who):
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """A new tensor holding a copy of ``data`` (floats in the default dtype unless ``dtype``)."""
+    """A new tensor holding a copy of ``data``.  As torch.tensor: an array or a tensor keeps
+    its dtype (a float64 NumPy array stays float64), Python numbers and lists of them take
+    the default float dtype unless ``dtype`` is given."""
     if isinstance(data, Tensor):
         data = data.data
+    if dtype is None and (backend.is_array(data) or isinstance(data, _np.generic)):
+        dtype = data.dtype
     arr = Tensor(backend.to_numpy(data) if backend.is_array(data) else data,
                  dtype=_dtype_of(dtype, "tensor")).data
     if arr is data:
@@ -210,6 +214,47 @@ randn_like = _random_like(backend.randn)
 rand_like = _random_like(backend.rand)
 
 
+def randint_like(input, low=0, high=None, dtype=None, device=None):  # noqa: A002
+    """Integers in [low, high) shaped as ``input`` (``randint_like(x, high)`` as torch); the
+    dtype of ``input`` unless given."""
+    if high is None:
+        low, high = 0, low
+    arr = backend.randint(low, high, input.shape).astype(_dtype_of(dtype) or input.dtype)
+    return _place(arr, None, device if device is not None else input.device)
+
+
+def _array_or_number(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None) -> Tensor:
+    """Samples of N(mean, std²), as ``torch.normal``: ``normal(0.0, 1.0, size=(2, 3))``, or
+    elementwise for tensor means and/or deviations (broadcast).  The sample is cut from the
+    graph (PyTorch records one whose gradient is zero); draw ``mean + std * randn(...)`` for a
+    reparametrised sample."""
+    gen = _random.backend_rng(generator, "normal")
+    m, s = _array_or_number(mean), _array_or_number(std)
+    if size is None:
+        if not (isinstance(mean, Tensor) or isinstance(std, Tensor)):
+            raise TypeError("normal: give size= when mean and std are numbers, e.g. "
+                            "normal(0.0, 1.0, size=(2, 3))")
+        shape = _np.broadcast_shapes(getattr(m, "shape", ()), getattr(s, "shape", ()))
+        dt = (mean if isinstance(mean, Tensor) else std).dtype
+    else:
+        shape, dt = _shape((size,), "normal"), _float_dtype(dtype, "normal")
+    return _place(backend.randn(shape, dtype=dt, gen=gen) * s + m, None, device)
+
+
+def bernoulli(input, p=None, *, generator=None) -> Tensor:  # noqa: A002
+    """0/1 samples, 1 with probability ``input`` (or ``p``) elementwise, in ``input``'s dtype,
+    as ``torch.bernoulli`` (e.g. labels flipped at random).  Not differentiable."""
+    probs = input.data if p is None else backend.array_module(input.data).full(
+        input.shape, p, dtype=input.dtype)
+    draws = backend.rand(input.shape, dtype=input.dtype,
+                         gen=_random.backend_rng(generator, "bernoulli"))
+    return Tensor._make((draws < probs).astype(input.dtype), False, None)
+
+
 def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False) -> Tensor:
     """``arange(end)`` / ``arange(start, end, step)``: int64 for integer arguments, as torch."""
     if end is None:
@@ -325,8 +370,64 @@ def is_tensor(x):
     return isinstance(x, Tensor)
 
 
-def seed(value=0):
+def seed() -> int:
+    """Seed the global stream from a fresh nondeterministic number and return it (torch.seed)."""
+    value = _builtins.int(_np.random.SeedSequence().entropy % (2 ** 63))
     manual_seed(value)
+    return value
+
+
+def get_default_dtype():
+    """The float dtype new tensors get (``set_default_dtype``), e.g. ``float32``."""
+    return _np.dtype(default_dtype())
+
+
+# torch.Size is a tuple subclass; tinygan's sizes are plain tuples
+Size = tuple
+
+
+# ---------------------------------------------------------------- methods as functions
+def _method_function(name, doc=None):
+    """``torch.NAME(input, ...)`` = ``input.NAME(...)``: one home, the Tensor method."""
+    def function(input, *args, **kwargs):  # noqa: A002 - PyTorch's argument name
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}: expected a Tensor as input, got {type(input).__name__}")
+        return getattr(input, name)(*args, **kwargs)
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = doc or f"``torch.{name}(input, ...)``: ``input.{name}(...)``."
+    return function
+
+
+add, sub, mul, div, neg, square = (_method_function(n) for n in
+                                   ("add", "sub", "mul", "div", "neg", "square"))
+subtract, multiply, divide = sub, mul, div
+gt, ge, lt, le, eq, ne = (_method_function(n) for n in ("gt", "ge", "lt", "le", "eq", "ne"))
+amax, amin, masked_fill, clone, detach = (_method_function(n) for n in
+                                          ("amax", "amin", "masked_fill", "clone", "detach"))
+
+
+def meshgrid(*tensors, indexing: str = "ij"):
+    """Coordinate grids of 1-D tensors, as ``torch.meshgrid``: with 'ij' output k varies along
+    dim k; with 'xy' the first two dims are swapped (NumPy's default).  Each grid is an
+    expanded view of its input, so gradients flow back to it."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    if not tensors or not _builtins.all(isinstance(t, Tensor) and t.ndim <= 1 for t in tensors):
+        raise ValueError("meshgrid: expected one or more 0-D or 1-D tensors")
+    dims = list(range(len(tensors)))
+    if indexing == "xy" and len(tensors) > 1:
+        dims[0], dims[1] = 1, 0  # input 0 varies along dim 1, input 1 along dim 0
+    shape = [0] * len(tensors)
+    for t, d in zip(tensors, dims):
+        shape[d] = t.numel()
+    grids = []
+    for t, d in zip(tensors, dims):
+        view = [1] * len(tensors)
+        view[d] = t.numel()
+        grids.append(t.reshape(view).expand(*shape))
+    return tuple(grids)
 
 
 # ---------------------------------------------------------------- legacy tensor types

@@ -28,7 +28,7 @@ import weakref
 from . import backend as B
 
 __all__ = ["Tensor", "Function", "no_grad", "enable_grad", "set_grad_enabled",
-           "is_grad_enabled", "grad", "tensor", "Variable"]
+           "inference_mode", "is_grad_enabled", "grad", "tensor", "Variable"]
 
 _GRAD_ENABLED = [True]
 
@@ -65,6 +65,14 @@ class no_grad(set_grad_enabled):
 class enable_grad(set_grad_enabled):
     def __init__(self):
         super().__init__(True)
+
+
+class inference_mode(set_grad_enabled):
+    """``torch.inference_mode()``: here the same as ``no_grad()`` (PyTorch's extra savings are
+    in its own tensor bookkeeping); ``inference_mode(False)`` records as usual."""
+
+    def __init__(self, mode: bool = True):
+        super().__init__(not mode)
 
 
 class Function:
@@ -240,6 +248,11 @@ class Tensor:
         out = Tensor._make(self.data, False, None)
         out._vc = self._shared_counter()
         return out
+
+    def detach_(self) -> "Tensor":
+        """Cut this tensor from its graph in place: it becomes a leaf that needs no gradient."""
+        self._ctx, self.requires_grad = None, False
+        return self
 
     def requires_grad_(self, flag: bool = True) -> "Tensor":
         if flag and self.data.dtype.kind != "f":

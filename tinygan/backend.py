@@ -228,6 +228,13 @@ def rng():
     return gens[name]
 
 
+def initial_seed() -> int:
+    """The seed the global stream was last started from (``manual_seed``, or drawn afresh for
+    a stream never seeded, as its first draw would)."""
+    rng()
+    return _state["seed"]
+
+
 def get_rng_state() -> dict:
     """JSON-able state of the NumPy generator (checkpoints store it for exact resume)."""
     name = _state["name"]

@@ -38,6 +38,7 @@ import numpy
 
 from . import backend as B
 from .autograd import Tensor
+from .device import device as _device, is_device_like
 
 __all__ = ["save", "load", "SerializationError"]
 
@@ -150,8 +151,40 @@ def save(obj, path) -> None:
         raise
 
 
-def load(path):
-    """Read a checkpoint written by :func:`save` (arrays as NumPy arrays, no pickle)."""
+def _map_arrays(obj, module):
+    """``obj`` with every array moved to the array module ``module`` (map_location)."""
+    if isinstance(obj, numpy.ndarray):
+        return obj if module is numpy else module.asarray(obj)
+    if isinstance(obj, dict):
+        return {k: _map_arrays(v, module) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_map_arrays(v, module) for v in obj)
+    return obj
+
+
+def load(path, map_location=None, pickle_module=None, *, weights_only=None, mmap=None):
+    """Read a checkpoint written by :func:`save` (arrays as NumPy arrays, no pickle).
+
+    PyTorch's arguments: ``map_location`` — a device ('cpu', 'cuda', a
+    :class:`tinygan.device`) to put the arrays on (by default they come back on the host;
+    ``load_state_dict`` copies them onto the module's device either way); ``weights_only``
+    and ``mmap`` are accepted and change nothing, since a checkpoint only ever holds arrays and
+    plain values and is read whole.  A ``pickle_module`` is refused: nothing is unpickled.
+    """
+    if pickle_module is not None:
+        raise TypeError("load: tinygan checkpoints never use pickle, so pickle_module cannot "
+                        "be given")
+    module = None
+    if map_location is not None:
+        if not is_device_like(map_location):
+            raise TypeError(f"load: map_location must be a device such as 'cpu' or 'cuda', got "
+                            f"{map_location!r} (a dict or a function is not supported)")
+        module = _device(map_location).module()
+    obj = _load_file(path)
+    return obj if module is None else _map_arrays(obj, module)
+
+
+def _load_file(path):
     path = os.fspath(path)
     where = repr(path)
     if not os.path.exists(path):

@@ -1,7 +1,8 @@
 """Layers (``tinygan.nn``) — PyTorch-style Modules; functional forms in ``tinygan.nn.functional``."""
 from . import functional, init  # noqa: F401
 from . import utils  # noqa: F401
-from .activation import ELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh
+from .activation import (ELU, LeakyReLU, LogSigmoid, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax,
+                         Softplus, Tanh)
 from .container import Identity, ModuleDict, ModuleList
 from .linear import Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss

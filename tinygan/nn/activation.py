@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..ops import activation as F
 from ..ops.loss import log_softmax, softmax
+from . import functional as NF
 from .module import Module
 
 
@@ -44,8 +45,19 @@ class Sigmoid(Module):
 
 
 class Softplus(Module):
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0):
+        super().__init__()
+        self.beta, self.threshold = float(beta), float(threshold)
+
     def forward(self, x):
-        return F.softplus(x)
+        return NF.softplus(x, self.beta, self.threshold)
+
+
+class LogSigmoid(Module):
+    """log σ(x), stably (−softplus(−x))."""
+
+    def forward(self, x):
+        return F.log_sigmoid(x)
 
 
 class ELU(Module):

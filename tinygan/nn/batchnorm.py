@@ -24,7 +24,7 @@ class _BatchNorm(Module):
     _ndims = ()         # accepted input ranks
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum=0.1,
-                 affine: bool = True, track_running_stats: bool = True):
+                 affine: bool = True, track_running_stats: bool = True, device=None, dtype=None):
         super().__init__()
         who = type(self).__name__
         if int(num_features) != num_features or num_features <= 0:
@@ -52,6 +52,7 @@ class _BatchNorm(Module):
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
+        self._made_on(device, dtype)
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:

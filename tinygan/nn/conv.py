@@ -26,11 +26,40 @@ def _fmt(pair):
     return str(pair[0]) if pair[0] == pair[1] else f"({pair[0]}, {pair[1]})"
 
 
+def _only_plain(who, dilation, groups, padding_mode):
+    """PyTorch's arguments that tinygan's convolutions take at their default only: another
+    value is refused in one line, never ignored."""
+    if _pair(dilation, "dilation", who) != (1, 1):
+        raise ValueError(f"{who}: dilation={dilation!r} is not supported (only 1)")
+    if groups != 1:
+        raise ValueError(f"{who}: groups={groups!r} is not supported (only 1)")
+    if padding_mode != "zeros":
+        raise ValueError(f"{who}: padding_mode={padding_mode!r} is not supported (only 'zeros')")
+
+
+def _padding_of(padding, kernel_size, stride, who):
+    """padding as an (h, w) pair; PyTorch's 'valid' (none) and 'same' (stride 1: the output
+    keeps the input's size, which takes KH // 2 on each side, so an odd kernel)."""
+    if padding == "valid":
+        return (0, 0)
+    if padding == "same":
+        if stride != (1, 1):
+            raise ValueError(f"{who}: padding='same' needs stride 1, got stride {stride}")
+        if kernel_size[0] % 2 == 0 or kernel_size[1] % 2 == 0:
+            raise ValueError(f"{who}: padding='same' with the even kernel {kernel_size} pads "
+                             f"one side more than the other, which is not supported")
+        return (kernel_size[0] // 2, kernel_size[1] // 2)
+    if isinstance(padding, str):
+        raise ValueError(f"{who}: padding must be an int, a pair, 'valid' or 'same', "
+                         f"got {padding!r}")
+    return _pair(padding, "padding", who)
+
+
 class _ConvBase(Module):
     transposed = False
 
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding,
-                 output_padding, bias):
+                 output_padding, bias, device=None, dtype=None):
         super().__init__()
         who = type(self).__name__
         self.in_channels = _positive_int(in_channels, "in_channels", who)
@@ -39,7 +68,7 @@ class _ConvBase(Module):
         if min(self.kernel_size) <= 0:
             raise ValueError(f"{who}: kernel_size must be positive, got {kernel_size!r}")
         self.stride = _pair(stride, "stride", who)
-        self.padding = _pair(padding, "padding", who)
+        self.padding = _padding_of(padding, self.kernel_size, self.stride, who)
         self.output_padding = _pair(output_padding, "output_padding", who)
         _check_hyper(who, self.stride, self.padding, self.output_padding)
         kh, kw = self.kernel_size
@@ -52,6 +81,7 @@ class _ConvBase(Module):
             init.default_bias_(self.bias, self.weight)
         else:
             self.register_parameter("bias", None)
+        self._made_on(device, dtype)
 
     def _name(self):
         s = (f"{type(self).__name__}({self.in_channels}, {self.out_channels}, "
@@ -90,8 +120,11 @@ class Conv2d(_ConvBase):
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 bias: bool = True):
-        super().__init__(in_channels, out_channels, kernel_size, stride, padding, 0, bias)
+                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 device=None, dtype=None):
+        _only_plain(type(self).__name__, dilation, groups, padding_mode)
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, 0, bias,
+                         device, dtype)
 
     def output_shape(self, h: int, w: int):
         """(OH, OW) for an H×W input."""
@@ -116,9 +149,14 @@ class ConvTranspose2d(_ConvBase):
     transposed = True
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
-                 output_padding=0, bias: bool = True):
+                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
+                 padding_mode: str = "zeros", device=None, dtype=None):
+        _only_plain(type(self).__name__, dilation, groups, padding_mode)
+        if isinstance(padding, str):  # PyTorch's ConvTranspose2d takes no 'same' / 'valid'
+            raise ValueError(f"{type(self).__name__}: padding must be an int or a pair, got "
+                             f"{padding!r}")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding,
-                         output_padding, bias)
+                         output_padding, bias, device, dtype)
 
     def output_shape(self, h: int, w: int):
         """(OH, OW) for an H×W input."""
@@ -126,11 +164,31 @@ class ConvTranspose2d(_ConvBase):
                      zip((h, w), self.kernel_size, self.stride, self.padding,
                          self.output_padding))
 
-    def forward(self, x: Tensor) -> Tensor:
+    def _output_padding_for(self, x, output_size):
+        """The output_padding that gives ``output_size`` (PyTorch's ``forward(x, output_size)``:
+        a strided convolution maps several input sizes to one output size, and this picks which
+        one to map back to), checked to lie in [0, stride)."""
+        size = tuple(int(s) for s in output_size)[-2:]
+        if len(size) != 2:
+            raise ValueError(f"{self._name()}: output_size must end in (H, W), got {output_size!r}")
+        pads = []
+        for n, out, k, s, p in zip(x.shape[2:], size, self.kernel_size, self.stride,
+                                   self.padding):
+            smallest = conv_transpose_output_size(n, k, s, p, 0)
+            if not smallest <= out < smallest + s:
+                raise ValueError(f"{self._name()}: output_size {size} is out of reach for input "
+                                 f"{x.shape}: each side must lie in [{smallest}, {smallest + s})")
+            pads.append(out - smallest)
+        return tuple(pads)
+
+    def forward(self, x: Tensor, output_size=None) -> Tensor:
         self._check_input(x)
-        oh, ow = self.output_shape(x.shape[2], x.shape[3])
+        output_padding = (self.output_padding if output_size is None
+                          else self._output_padding_for(x, output_size))
+        oh, ow = (conv_transpose_output_size(n, k, s, p, op) for n, k, s, p, op in
+                  zip(x.shape[2:], self.kernel_size, self.stride, self.padding, output_padding))
         if oh <= 0 or ow <= 0:
             raise ValueError(f"{self._name()}: input of shape {x.shape} gives an empty output "
                              f"{oh}x{ow}")
         return conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding,
-                                self.output_padding)
+                                output_padding)

@@ -11,7 +11,8 @@ __all__ = ["Embedding"]
 
 
 class Embedding(Module):
-    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx=None, **kwargs):
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx=None, device=None,
+                 dtype=None, **kwargs):
         super().__init__()
         for name, v in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
             if isinstance(v, bool) or int(v) != v or v <= 0:
@@ -25,6 +26,7 @@ class Embedding(Module):
         self.weight = Parameter(xp().zeros((self.num_embeddings, self.embedding_dim),
                                            dtype=default_dtype()))
         init.normal_(self.weight)
+        self._made_on(device, dtype)
 
     def forward(self, indices):
         return embedding(indices, self.weight)

@@ -11,3 +11,17 @@ def relu(x, inplace: bool = False):
 
 def leaky_relu(x, negative_slope: float = 0.01, inplace: bool = False):
     return _act.leaky_relu(x, negative_slope)
+
+
+def softplus(x, beta: float = 1.0, threshold: float = 20.0):
+    """log(1 + e^(βx)) / β, computed stably for any x.  PyTorch switches to the identity where
+    βx > ``threshold``; the stable form already equals x there to float precision
+    (log1p(e^−20) ≈ 2e-9), so ``threshold`` needs no branch of its own."""
+    if beta == 1:
+        return _act.softplus(x)
+    return _act.softplus(x * float(beta)) * (1.0 / float(beta))
+
+
+def logsigmoid(x):
+    """log σ(x) = −softplus(−x) (PyTorch's spelling of ``log_sigmoid``)."""
+    return _act.log_sigmoid(x)

@@ -11,7 +11,8 @@ from .module import Module, Parameter
 
 
 class Linear(Module):
-    def __init__(self, in_features: int, out_features: int, bias: bool = True):
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device=None,
+                 dtype=None):
         super().__init__()
         for name, v in (("in_features", in_features), ("out_features", out_features)):
             if int(v) != v or v <= 0:
@@ -24,6 +25,7 @@ class Linear(Module):
             init.default_bias_(self.bias, self.weight)
         else:
             self.register_parameter("bias", None)
+        self._made_on(device, dtype)
 
     def forward(self, x):
         if x.ndim < 2 or x.shape[-1] != self.in_features:

@@ -35,13 +35,31 @@ class _Loss(Module):
 
 
 class BCELoss(_Loss):
-    """−[t log p + (1 − t) log(1 − p)] on probabilities p (logs clamped at −100, as PyTorch)."""
-    _fn = staticmethod(L.binary_cross_entropy)
+    """−[t log p + (1 − t) log(1 − p)] on probabilities p (logs clamped at −100, as PyTorch);
+    ``weight`` rescales each element (a buffer: it moves with the module)."""
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean"):
+        super().__init__(reduction, size_average, reduce)
+        self.register_buffer("weight", weight)
+
+    def forward(self, input, target):  # noqa: A002 - PyTorch's argument name
+        return L.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
-    """BCE on logits a: softplus(a) − t·a (stable for any a)."""
-    _fn = staticmethod(L.binary_cross_entropy_with_logits)
+    """BCE on logits a: softplus(a) − t·a (stable for any a); ``weight`` rescales each
+    element, ``pos_weight`` the positive term (both buffers, as PyTorch's)."""
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean",
+                 pos_weight=None):
+        super().__init__(reduction, size_average, reduce)
+        self.register_buffer("weight", weight)
+        self.register_buffer("pos_weight", pos_weight)
+
+    def forward(self, input, target):  # noqa: A002 - PyTorch's argument name
+        return L.binary_cross_entropy_with_logits(input, target, self.weight,
+                                                  reduction=self.reduction,
+                                                  pos_weight=self.pos_weight)
 
 
 class MSELoss(_Loss):

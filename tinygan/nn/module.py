@@ -225,6 +225,13 @@ class Module:
                     value = B.to_numpy(value)
                 t.data = mod.asarray(value, dtype=t.dtype).copy()
 
+    def _made_on(self, device=None, dtype=None) -> None:
+        """PyTorch's factory arguments of a layer (``nn.Linear(2, 3, device=..., dtype=...)``):
+        the parameters and buffers, made in the default dtype on the active backend, are moved
+        and cast once, at the end of the layer's construction."""
+        if device is not None or dtype is not None:
+            self.to(device=device, dtype=dtype)
+
     def to(self, *args, **kwargs):
         """Move this module's parameters and buffers to a device and/or cast floating ones to a
         dtype, in place (``model.to("cuda")``, ``model.to(device)``, ``model.to(float64)``).

@@ -32,7 +32,7 @@ def _check_eps(who, eps):
 
 class LayerNorm(Module):
     def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True,
-                 bias: bool = True):
+                 bias: bool = True, device=None, dtype=None):
         super().__init__()
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else \
             tuple(normalized_shape)
@@ -42,6 +42,7 @@ class LayerNorm(Module):
         self.elementwise_affine = bool(elementwise_affine)
         _affine_parameters(self, self.normalized_shape, self.elementwise_affine,
                            self.elementwise_affine and bias)
+        self._made_on(device, dtype)
 
     def forward(self, x):
         x = x if isinstance(x, Tensor) else Tensor(x)
@@ -57,7 +58,8 @@ class _InstanceNorm(Module):
     _ndim = 0
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
-                 affine: bool = False, track_running_stats: bool = False):
+                 affine: bool = False, track_running_stats: bool = False, device=None,
+                 dtype=None):
         super().__init__()
         who = type(self).__name__
         if track_running_stats:
@@ -66,6 +68,7 @@ class _InstanceNorm(Module):
         self.num_features = positive_int(num_features, "num_features", who)
         self.eps, self.momentum, self.affine = _check_eps(who, eps), momentum, bool(affine)
         _affine_parameters(self, (self.num_features,), self.affine, self.affine)
+        self._made_on(device, dtype)
 
     def forward(self, x):
         x = x if isinstance(x, Tensor) else Tensor(x)
@@ -87,7 +90,7 @@ class InstanceNorm2d(_InstanceNorm):
 
 class GroupNorm(Module):
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
-                 affine: bool = True):
+                 affine: bool = True, device=None, dtype=None):
         super().__init__()
         self.num_groups = positive_int(num_groups, "num_groups", "GroupNorm")
         self.num_channels = positive_int(num_channels, "num_channels", "GroupNorm")
@@ -96,6 +99,7 @@ class GroupNorm(Module):
                              f"num_groups {num_groups}")
         self.eps, self.affine = _check_eps("GroupNorm", eps), bool(affine)
         _affine_parameters(self, (self.num_channels,), self.affine, self.affine)
+        self._made_on(device, dtype)
 
     def forward(self, x):
         x = x if isinstance(x, Tensor) else Tensor(x)

@@ -8,7 +8,7 @@ from .. import backend as B
 from ..autograd import Function, Tensor
 from ._util import as_tensor
 from .activation import softplus
-from .elementwise import abs, log, maximum
+from .elementwise import _broadcast_shape, abs, log, maximum
 
 _nullcontext = contextlib.nullcontext
 
@@ -29,12 +29,39 @@ def _check_target(pred: Tensor, target: Tensor, who: str):
                          f"{target.shape} differ")
 
 
-def binary_cross_entropy_with_logits(logits: Tensor, target, reduction: str = "mean") -> Tensor:
-    """−[t log σ(a) + (1−t) log(1−σ(a))] = softplus(a) − t·a, stable for any logit a."""
+def _weighted(loss: Tensor, weight, who: str, name: str = "weight") -> Tensor:
+    """loss · weight (PyTorch's ``weight=``: a rescaling of each element, broadcast to the
+    input's shape), or loss unchanged when weight is None."""
+    if weight is None:
+        return loss
+    if isinstance(weight, str):  # PyTorch's third argument is weight, not reduction
+        raise TypeError(f"{who}: {name} must be a tensor, got {weight!r}; give the reduction "
+                        f"by keyword (reduction={weight!r})")
+    weight = as_tensor(weight, loss)
+    try:
+        shape = _broadcast_shape(weight.shape, loss.shape, who)
+    except ValueError:
+        shape = None
+    if shape != loss.shape:
+        raise ValueError(f"{who}: {name} of shape {weight.shape} does not broadcast to the "
+                         f"input's shape {loss.shape}")
+    return loss * weight
+
+
+def binary_cross_entropy_with_logits(logits: Tensor, target, weight=None,
+                                     reduction: str = "mean", *, pos_weight=None) -> Tensor:
+    """−w·[p_w·t log σ(a) + (1−t) log(1−σ(a))] = w·[p_w·t·softplus(−a) + (1−t)·softplus(a)],
+    stable for any logit a; without p_w (``pos_weight``, the weight of the positive term) it
+    is softplus(a) − t·a.  ``weight`` (w) rescales each element, as PyTorch's."""
+    who = "binary_cross_entropy_with_logits"
     target = as_tensor(target, logits)
-    _check_target(logits, target, "binary_cross_entropy_with_logits")
-    return _reduce(softplus(logits) - target * logits, reduction,
-                   "binary_cross_entropy_with_logits")
+    _check_target(logits, target, who)
+    if pos_weight is None:
+        loss = softplus(logits) - target * logits
+    else:
+        positive = _weighted(target * softplus(-logits), pos_weight, who, "pos_weight")
+        loss = positive + (1.0 - target) * softplus(logits)
+    return _reduce(_weighted(loss, weight, who), reduction, who)
 
 
 class BinaryCrossEntropy(Function):
@@ -61,11 +88,14 @@ class BinaryCrossEntropy(Function):
         return gp, gt
 
 
-def binary_cross_entropy(probs: Tensor, target, reduction: str = "mean") -> Tensor:
-    """BCE on probabilities in [0, 1] (prefer the logits version for GANs)."""
+def binary_cross_entropy(probs: Tensor, target, weight=None, reduction: str = "mean") -> Tensor:
+    """BCE on probabilities in [0, 1] (prefer the logits version for GANs); ``weight``
+    rescales each element, as PyTorch's."""
+    who = "binary_cross_entropy"
     target = as_tensor(target, probs)
-    _check_target(probs, target, "binary_cross_entropy")
-    return _reduce(BinaryCrossEntropy.apply(probs, target), reduction, "binary_cross_entropy")
+    _check_target(probs, target, who)
+    return _reduce(_weighted(BinaryCrossEntropy.apply(probs, target), weight, who), reduction,
+                   who)
 
 
 def mse_loss(pred: Tensor, target, reduction: str = "mean") -> Tensor:

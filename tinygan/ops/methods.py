@@ -391,6 +391,16 @@ def _flatten_method(self, start_dim=0, end_dim=-1):
     return reshape(self, self.shape[:start] + (merged,) + self.shape[end + 1:])
 
 
+def _type_as(self, other):
+    """This tensor in ``other``'s dtype and on its device (torch's ``type_as``)."""
+    return self.to(other.device, other.dtype)
+
+
+def _square(self):
+    """x², as ``x * x`` (one multiply; its gradient is 2x·g through the product rule)."""
+    return self * self
+
+
 def _unflatten_method(self, dim, sizes):
     """``x.unflatten(dim, sizes)``: dim ``dim`` split into ``sizes`` (one may be −1), as
     torch's; the inverse of ``flatten`` over those dims."""
@@ -725,6 +735,8 @@ def install():
     T.__getitem__ = _getitem
     T.__lt__, T.__le__, T.__gt__, T.__ge__ = lt, le, gt, ge
     T.__eq__, T.__ne__ = eq, ne
+    T.lt, T.le, T.gt, T.ge, T.eq, T.ne = lt, le, gt, ge, eq, ne  # x.gt(y) as torch
+    T.square, T.type_as = _square, _type_as
     # arithmetic methods
     T.add, T.sub, T.mul, T.div, T.pow, T.neg, T.matmul = add, sub, mul, div, pow, neg, matmul
     T.exp, T.log, T.sqrt, T.abs = exp, log, sqrt, abs
@@ -765,6 +777,7 @@ def install():
                              _dtype_cast(D.bool_))
     T.cpu, T.cuda = _cpu, _cuda
     T.new_zeros, T.new_ones = _new_factory(0), _new_factory(1)
+    T.new_empty = T.new_zeros  # zeros: tinygan never hands out uninitialised memory
     T.new_full, T.new_tensor = _new_full, _new_tensor
     # in place
     T.fill_ = _inplace("fill_", _fill)
