@@ -239,7 +239,8 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, device=None)
             raise TypeError("normal: give size= when mean and std are numbers, e.g. "
                             "normal(0.0, 1.0, size=(2, 3))")
         shape = _np.broadcast_shapes(getattr(m, "shape", ()), getattr(s, "shape", ()))
-        dt = (mean if isinstance(mean, Tensor) else std).dtype
+        like = (mean if isinstance(mean, Tensor) else std).dtype
+        dt = like if dtype is None else _float_dtype(dtype, "normal")
     else:
         shape, dt = _shape((size,), "normal"), _float_dtype(dtype, "normal")
     return _place(backend.randn(shape, dtype=dt, gen=gen) * s + m, None, device)
@@ -387,14 +388,14 @@ Size = tuple
 
 
 # ---------------------------------------------------------------- methods as functions
-def _method_function(name, doc=None):
+def _method_function(name):
     """``torch.NAME(input, ...)`` = ``input.NAME(...)``: one home, the Tensor method."""
     def function(input, *args, **kwargs):  # noqa: A002 - PyTorch's argument name
         if not isinstance(input, Tensor):
             raise TypeError(f"{name}: expected a Tensor as input, got {type(input).__name__}")
         return getattr(input, name)(*args, **kwargs)
     function.__name__ = function.__qualname__ = name
-    function.__doc__ = doc or f"``torch.{name}(input, ...)``: ``input.{name}(...)``."
+    function.__doc__ = f"``torch.{name}(input, ...)``: ``input.{name}(...)``."
     return function
 
 

@@ -12,7 +12,7 @@ from ._util import as_tensor, constant, map_on_threads, split_pays
 from .shape import sum_to
 
 
-def _broadcast_shape(sa, sb, who: str):
+def broadcast_shape(sa, sb, who: str):
     """NumPy's broadcast of two shapes, or a ValueError naming the op and both shapes."""
     out = []
     for i in range(1, max(len(sa), len(sb)) + 1):
@@ -26,7 +26,7 @@ def _broadcast_shape(sa, sb, who: str):
 
 
 def _check_broadcast(a: Tensor, b: Tensor, who: str):
-    _broadcast_shape(a.shape, b.shape, who)
+    broadcast_shape(a.shape, b.shape, who)
 
 
 def _same_shape_on_threads(a, b) -> bool:
@@ -300,8 +300,8 @@ def where(condition, a, b) -> Tensor:
         cond = mod.asarray(B.to_numpy(cond))
     if cond.dtype != bool:
         cond = cond.astype(bool)
-    shape = _broadcast_shape(a.shape, b.shape, "where")
-    _broadcast_shape(tuple(cond.shape), shape, "where (condition)")
+    shape = broadcast_shape(a.shape, b.shape, "where")
+    broadcast_shape(tuple(cond.shape), shape, "where (condition)")
     return Where.apply(a, b, cond=cond)
 
 

@@ -8,7 +8,7 @@ from .. import backend as B
 from ..autograd import Function, Tensor
 from ._util import as_tensor
 from .activation import softplus
-from .elementwise import _broadcast_shape, abs, log, maximum
+from .elementwise import abs, broadcast_shape, log, maximum
 
 _nullcontext = contextlib.nullcontext
 
@@ -39,7 +39,7 @@ def _weighted(loss: Tensor, weight, who: str, name: str = "weight") -> Tensor:
                         f"by keyword (reduction={weight!r})")
     weight = as_tensor(weight, loss)
     try:
-        shape = _broadcast_shape(weight.shape, loss.shape, who)
+        shape = broadcast_shape(weight.shape, loss.shape, who)
     except ValueError:
         shape = None
     if shape != loss.shape:

@@ -46,7 +46,7 @@ from .reduce import cumsum, logsumexp, max as _max
 from .reduce import mean, min as _min, sum, var
 from .shape import broadcast_to, chunk, flatten as _flatten, getitem, reshape, split, squeeze, \
     transpose, unsqueeze
-from .shape import _index_data
+from .shape import index_arrays
 
 __all__ = ["install", "clamp", "norm", "normalize", "argmax", "argmin", "to_device", "dtype_of",
            "gather", "sort", "topk", "flip", "SortResult", "TopkResult",
@@ -600,7 +600,7 @@ def _fill(self, value):
 def _setitem(self, index, value):
     """``x[index] = value`` in place, under the rules of the in-place methods above."""
     _check_inplace(self, "x[index] = value")
-    self.data[_index_data(index)] = _array_like(self, value)
+    self.data[index_arrays(index)] = _array_like(self, value)
     self._bump_version()
 
 

@@ -142,12 +142,12 @@ def swapaxes(x: Tensor, a: int, b: int) -> Tensor:
     return transpose(x, tuple(axes))
 
 
-def _index_data(index):
+def index_arrays(index):
     """Replace Tensors inside an index by their arrays."""
     if isinstance(index, Tensor):
         return index.data
     if isinstance(index, tuple):
-        return tuple(_index_data(i) for i in index)
+        return tuple(index_arrays(i) for i in index)
     return index
 
 
@@ -181,7 +181,7 @@ class IndexAdd(Function):
 
 
 def getitem(x: Tensor, index) -> Tensor:
-    return GetItem.apply(x, index=_index_data(index))
+    return GetItem.apply(x, index=index_arrays(index))
 
 
 class Concatenate(Function):
