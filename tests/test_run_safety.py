@@ -473,3 +473,20 @@ def test_cpu_times_reads_this_machines_proc_stat():
     assert set(T._cpu_times({first})) == {first}
     busy = T._busy_cores_now(0.05, None)
     assert 0.0 <= busy <= len(times)
+
+
+def test_a_refused_run_leaves_no_empty_run_folder(capsys, tmp_path):
+    """Missing data or a resume without a checkpoint is refused after the folder was made:
+    the folder this call created goes again; one that existed before stays."""
+    new = tmp_path / "new"
+    code, _, err = _run(capsys, "train", "dcgan", "--data", "mnist", "--data-dir",
+                        str(tmp_path / "nothing-here"), "--steps", "2", "--out", str(new))
+    _one_line_error(code, err, "cannot load mnist")
+    assert not new.exists()
+    code, _, err = _run(capsys, "train", "gan", "--data", "ring8", "--resume", "--out", str(new))
+    _one_line_error(code, err, "--resume: no checkpoint")
+    assert not new.exists()
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    code, _, err = _run(capsys, "train", "gan", "--data", "ring8", "--resume", "--out", str(kept))
+    assert code == 2 and kept.is_dir()

@@ -46,7 +46,7 @@ from .pool_tuner import PoolTuner
 from .sample import generate
 
 __all__ = ["Run", "TrainingDiverged", "RunInterrupted", "RunLock", "read_metrics",
-           "prepare_out_dir", "CONFIG",
+           "prepare_out_dir", "remove_if_empty", "CONFIG",
            "SAMPLES", "LOCK"]
 
 CONFIG, SAMPLES, LOCK = "config.json", "samples.npy", "run.lock"
@@ -76,12 +76,14 @@ class RunInterrupted(KeyboardInterrupt):
 
 
 # ---------------------------------------------------------------- the run folder and its lock
-def prepare_out_dir(out: str) -> None:
-    """Make sure ``out`` is a folder this process can write (create it); else one line."""
+def prepare_out_dir(out: str) -> bool:
+    """Make sure ``out`` is a folder this process can write (create it); else one line.
+    Returns whether this call created it (see :func:`remove_if_empty`)."""
     if out == "" or out is None:
         raise ConfigError("--out must name a folder, got an empty string")
     if os.path.exists(out) and not os.path.isdir(out):
         raise ConfigError(f"--out {out} is a file, not a folder")
+    created = not os.path.exists(out)
     try:
         os.makedirs(out, exist_ok=True)
     except OSError as exc:
@@ -93,6 +95,15 @@ def prepare_out_dir(out: str) -> None:
         os.remove(probe)
     except OSError as exc:
         raise ConfigError(f"--out {out}: the folder is not writable ({exc.strerror})") from None
+    return created
+
+
+def remove_if_empty(out: str) -> None:
+    """Remove the folder ``out`` if nothing was written into it: a run refused before it
+    started (a bad option, missing data) leaves no empty run folder behind.  A folder with
+    anything in it is kept (``rmdir`` only removes empty ones)."""
+    with contextlib.suppress(OSError):
+        os.rmdir(out)
 
 
 

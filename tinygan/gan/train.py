@@ -18,7 +18,7 @@ from .checkpoint import CHECKPOINT, load_checkpoint, merge_resume, restore
 from .config import (ConfigError, TrainConfig, check_applicable, default_data, given_options,
                      resolve)
 from .factory import build_ema, build_models, build_optimizer, make_loop
-from .run import Run, RunLock, TrainingDiverged, prepare_out_dir
+from .run import Run, RunLock, TrainingDiverged, prepare_out_dir, remove_if_empty
 from .streams import DataSource, NoiseSource, make_data
 
 __all__ = ["train", "TrainingDiverged", "steps_for_epochs"]
@@ -154,7 +154,17 @@ def train(cfg: TrainConfig, resume: bool = False, loop=None) -> dict:
     if cfg.out is None:
         cfg.out = os.path.join("runs", f"{cfg.model}-{cfg.data or default_data(cfg.model)}")
     resolve(cfg)  # bad options are refused before anything touches the disk
-    prepare_out_dir(cfg.out)
+    created = prepare_out_dir(cfg.out)
+    try:
+        return _train_in(cfg, resume, loop)
+    except BaseException:
+        if created:  # refused before it wrote anything (missing data, a bad resume): no trace
+            remove_if_empty(cfg.out)
+        raise
+
+
+def _train_in(cfg: TrainConfig, resume: bool, loop) -> dict:
+    """:func:`train` in its prepared run folder."""
     with RunLock(cfg.out):  # before looking at the folder: two runs never share one
         ckpt_path = os.path.join(cfg.out, CHECKPOINT)
         if resume and not os.path.exists(ckpt_path):
