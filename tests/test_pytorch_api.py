@@ -1118,3 +1118,29 @@ def test_random_functions_of_pytorch():
     assert tg.ones(2, dtype=tg.float64).type_as(tg.randn(2)).dtype == np.float32
     with pytest.raises(TypeError, match="give size="):
         tg.normal(0.0, 1.0)
+
+
+# ---------------------------------------------------------------- the same on the CuPy stand-in
+def test_new_idioms_stay_on_the_device(backend):
+    """Generator draws, x[i] = v, unflatten, the weighted losses and meshgrid on the active
+    backend (the stand-in refuses any hidden copy to the host)."""
+    xp = B.xp()
+    g = tg.Generator().manual_seed(3)
+    draws = [tg.randn(4, generator=g), tg.rand(4, generator=g), tg.randperm(4, generator=g),
+             tg.empty(3).normal_(0, 1, generator=g), tg.normal(0.0, 1.0, size=(2,), generator=g),
+             tg.bernoulli(tg.full((4,), 0.5), generator=g)]
+    assert all(isinstance(d.data, xp.ndarray) for d in draws)
+    g.manual_seed(3)
+    np.testing.assert_array_equal(host(tg.randn(4, generator=g)), host(draws[0]))
+    y = tg.zeros(3, 4)
+    y[0] = 1.0
+    y[1, 2:] = tg.tensor([5.0, 6.0])
+    assert isinstance(y.data, xp.ndarray) and host(y)[1].tolist() == [0, 0, 5, 6]
+    assert y.flatten().unflatten(0, (3, -1)).shape == (3, 4)
+    logits = tg.randn(4, 3, requires_grad=True)
+    loss = nn.BCEWithLogitsLoss(weight=tg.rand(3), pos_weight=tg.full((3,), 2.0))(
+        logits, tg.rand(4, 3))
+    loss.backward()
+    assert isinstance(logits.grad.data, xp.ndarray) and np.isfinite(host(logits.grad)).all()
+    gx, gy = tg.meshgrid(tg.arange(3.0), tg.arange(2.0), indexing="xy")
+    assert gx.shape == (2, 3) and isinstance(gx.data, xp.ndarray)
