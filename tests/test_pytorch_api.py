@@ -1144,3 +1144,66 @@ def test_new_idioms_stay_on_the_device(backend):
     assert isinstance(logits.grad.data, xp.ndarray) and np.isfinite(host(logits.grad)).all()
     gx, gy = tg.meshgrid(tg.arange(3.0), tg.arange(2.0), indexing="xy")
     assert gx.shape == (2, 3) and isinstance(gx.data, xp.ndarray)
+
+
+# ---------------------------------------------------------------- hooks
+def test_tensor_hooks_observe_and_replace_gradients_as_pytorch(torch):
+    def run(lib):
+        x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        seen = []
+        y = x * 2
+        y.register_hook(lambda g: seen.append(g.tolist()))   # observes
+        doubled = y.register_hook(lambda g: g * 2)           # replaces
+        leaf = x.register_hook(lambda g: seen.append(("leaf", g.tolist())))
+        (y ** 2).sum().backward()
+        first = x.grad.tolist()
+        doubled.remove()
+        leaf.remove()
+        x.grad = None
+        (x * 2).pow(2).sum().backward()                      # a new graph: no hooks on it
+        with x.register_hook(lambda g: g * 0):               # removed when the block ends
+            (x * 3).sum().backward()
+        return seen, first, x.grad.tolist()
+
+    assert run(tg) == run(torch)
+
+
+def test_tensor_hooks_run_in_autograd_grad_too(torch):
+    def run(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = x ** 3
+        y.register_hook(lambda g: g + 1)
+        return lib.autograd.grad(y.sum(), x)[0].tolist()
+
+    assert run(tg) == run(torch) == [6.0, 24.0]  # 3x² · (1 + 1)
+
+
+def test_tensor_hook_errors_name_the_tensor():
+    with pytest.raises(RuntimeError, match=r"register_hook: the tensor of shape \(2,\) does not "
+                                           r"require grad"):
+        tg.zeros(2).register_hook(lambda g: g)
+    x = tg.ones(2, requires_grad=True)
+    y = x * 2
+    y.register_hook(lambda g: tg.ones(3))
+    with pytest.raises(RuntimeError, match=r"returned \(3,\); it must return None or a Tensor"):
+        y.sum().backward()
+    with pytest.raises(TypeError, match="the hook must be callable"):
+        x.register_hook(5)
+
+
+def test_forward_hooks_record_and_replace_as_pytorch(torch):
+    theirs = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    theirs = theirs.double()
+    ours = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2)).double()
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    a = np.random.default_rng(0).standard_normal((5, 3))
+    for model, x in ((ours, tg.tensor(a)), (theirs, torch.tensor(a))):
+        acts = {}
+        model[1].register_forward_hook(lambda m, i, o: acts.__setitem__("relu", o))
+        handle = model[2].register_forward_pre_hook(lambda m, i: (i[0] * 0.5,))
+        out = model(x)
+        handle.remove()
+        again = model(x)
+        model.results = (acts["relu"], out, again)
+    for o, t in zip(ours.results, theirs.results):
+        same(o, t, rtol=1e-12, atol=1e-12)

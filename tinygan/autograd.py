@@ -23,12 +23,42 @@ Design (docs/architecture.md shows where this layer sits and what calls it):
 from __future__ import annotations
 
 import contextlib
+import itertools
 import weakref
 
 from . import backend as B
 
 __all__ = ["Tensor", "Function", "no_grad", "enable_grad", "set_grad_enabled",
-           "inference_mode", "is_grad_enabled", "grad", "tensor", "Variable"]
+           "inference_mode", "is_grad_enabled", "grad", "tensor", "Variable", "RemovableHandle"]
+
+
+class RemovableHandle:
+    """What ``register_hook`` and the module hooks return: ``handle.remove()`` takes the hook
+    off (also on leaving ``with handle:``), as ``torch.utils.hooks.RemovableHandle``."""
+
+    _ids = itertools.count()
+
+    def __init__(self, hooks: dict):
+        self._hooks, self.id = hooks, next(RemovableHandle._ids)
+
+    def remove(self) -> None:
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+        return False
+
+
+def add_hook(hooks: dict, hook, who: str) -> RemovableHandle:
+    """Register ``hook`` (a callable) in ``hooks`` (id -> hook, in order) and return its handle."""
+    if not callable(hook):
+        raise TypeError(f"{who}: the hook must be callable, got {type(hook).__name__}")
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    return handle
 
 _GRAD_ENABLED = [True]
 
@@ -265,6 +295,19 @@ class Tensor:
         """Keep ``.grad`` for this non-leaf tensor after backward."""
         self._retain = True
 
+    _hooks = None  # id -> hook, made by the first register_hook
+
+    def register_hook(self, hook) -> RemovableHandle:
+        """``hook(grad)`` is called with this tensor's gradient each time one is computed (by
+        ``backward`` or ``grad``), before it is accumulated or passed on; a Tensor it returns
+        replaces the gradient.  Returns a handle whose ``remove()`` takes the hook off."""
+        if not self.requires_grad:
+            raise RuntimeError(f"register_hook: the tensor of shape {self.shape} does not "
+                               f"require grad, so no gradient will reach a hook on it")
+        if self._hooks is None:
+            self._hooks = {}
+        return add_hook(self._hooks, hook, "register_hook")
+
     # ------------------------------------------------------------ backward
     def backward(self, gradient=None, retain_graph=None, create_graph: bool = False,
                  inputs=None) -> None:
@@ -392,6 +435,8 @@ def _run_backward(roots, root_grads, create_graph, retain_graph, capture, only=N
             g = grads.pop(id(node), None)
             if g is None:
                 continue
+            if node._hooks:
+                g = _run_tensor_hooks(node, g)
             if capture is not None:
                 if id(node) in capture:
                     captured[id(node)] = g
@@ -436,6 +481,19 @@ def _run_backward(roots, root_grads, create_graph, retain_graph, capture, only=N
             if not retain_graph:
                 fn.inputs = None
     return captured
+
+
+def _run_tensor_hooks(node, g):
+    """``node``'s gradient after its ``register_hook`` hooks, in the order they were added."""
+    for hook in list(node._hooks.values()):
+        out = hook(g)
+        if out is not None:
+            if not isinstance(out, Tensor) or out.shape != g.shape:
+                got = out.shape if isinstance(out, Tensor) else type(out).__name__
+                raise RuntimeError(f"a hook on a tensor of shape {node.shape} returned {got}; "
+                                   f"it must return None or a Tensor of the gradient's shape")
+            g = out
+    return g
 
 
 def _backward_of(fn, g, needs) -> tuple:

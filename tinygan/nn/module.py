@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from .. import backend as B
-from ..autograd import Tensor
+from ..autograd import RemovableHandle, Tensor, add_hook
 from ..device import device as _device, is_device_like
 from ..dtypes import dtype_of
 
@@ -97,8 +97,38 @@ class Module:
     def forward(self, *args, **kwargs):  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
+    # id -> hook, made by the first registration (class defaults: a module without hooks,
+    # the usual case, pays one attribute lookup per call)
+    _forward_pre_hooks = None
+    _forward_hooks = None
+
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        if self._forward_pre_hooks:
+            for hook in list(self._forward_pre_hooks.values()):
+                out = hook(self, args)
+                if out is not None:  # new positional inputs (a tuple, or one input)
+                    args = out if isinstance(out, tuple) else (out,)
+        result = self.forward(*args, **kwargs)
+        if self._forward_hooks:
+            for hook in list(self._forward_hooks.values()):
+                out = hook(self, args, result)
+                if out is not None:  # replaces the output
+                    result = out
+        return result
+
+    def register_forward_pre_hook(self, hook) -> RemovableHandle:
+        """``hook(module, inputs)`` before every ``forward``; a value it returns (a tuple, or one
+        input) replaces the positional inputs.  As PyTorch's; ``handle.remove()`` undoes it."""
+        if self._forward_pre_hooks is None:
+            object.__setattr__(self, "_forward_pre_hooks", {})
+        return add_hook(self._forward_pre_hooks, hook, "register_forward_pre_hook")
+
+    def register_forward_hook(self, hook) -> RemovableHandle:
+        """``hook(module, inputs, output)`` after every ``forward`` (e.g. to record a layer's
+        activations); a value it returns replaces the output.  As PyTorch's."""
+        if self._forward_hooks is None:
+            object.__setattr__(self, "_forward_hooks", {})
+        return add_hook(self._forward_hooks, hook, "register_forward_hook")
 
     # ------------------------------------------------------------ traversal
     def named_modules(self, prefix: str = ""):
