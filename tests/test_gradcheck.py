@@ -332,6 +332,19 @@ def test_activations(fn, make):
 
 
 # ---------------------------------------------------------------- losses
+@pytest.mark.parametrize("sa, sb", [((3,), (3,)), ((4, 3), (3,)), ((3,), (3, 5)),
+                                    ((2, 4, 3), (3,)), ((3,), (2, 3, 5))])
+def test_matmul_with_vectors_first_and_second_order(sa, sb):
+    """A vector operand is a row on the left, a column on the right (torch.matmul): values
+    against NumPy's matmul, gradients by finite differences to second order."""
+    a, b = rnd(*sa, seed=1), rnd(*sb, seed=2)
+    np.testing.assert_allclose(tg.backend.to_numpy((a @ b).data),
+                               np.matmul(tg.backend.to_numpy(a.data), tg.backend.to_numpy(b.data)),
+                               rtol=1e-12)
+    assert gradcheck(lambda a, b: a @ b, [a, b])
+    assert gradgradcheck(lambda a, b: ((a @ b) ** 2).sum(), [a, b])
+
+
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_bce_with_logits(reduction):
     a, t = rnd(3, 4, lo=-5, hi=5, seed=1), rnd(3, 4, lo=0, hi=1, seed=2)

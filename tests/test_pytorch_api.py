@@ -1207,3 +1207,11 @@ def test_forward_hooks_record_and_replace_as_pytorch(torch):
         model.results = (acts["relu"], out, again)
     for o, t in zip(ours.results, theirs.results):
         same(o, t, rtol=1e-12, atol=1e-12)
+
+
+def test_parameter_keeps_its_datas_float_dtype(torch):
+    for data in (np.zeros(2), np.zeros(2, np.float32)):
+        assert str(nn.Parameter(tg.from_numpy(data)).dtype) == \
+            str(torch.nn.Parameter(torch.from_numpy(data)).dtype).replace("torch.", "")
+    assert nn.Parameter(np.zeros(2)).dtype == np.float64
+    assert nn.Parameter([1.0, 2.0]).dtype == np.float32  # Python floats: the default dtype

@@ -13,7 +13,12 @@ class Parameter(Tensor):
     """A Tensor that a Module registers as trainable (``requires_grad=True``)."""
 
     def __init__(self, data, requires_grad: bool = True):
-        super().__init__(data, requires_grad=requires_grad)
+        # as torch.nn.Parameter: the data's float dtype is kept (a float64 tensor stays
+        # float64); lists and numbers take the default dtype
+        if isinstance(data, Tensor):
+            data = data.data
+        dtype = data.dtype if B.is_array(data) and data.dtype.kind == "f" else None
+        super().__init__(data, requires_grad=requires_grad, dtype=dtype)
 
     def __repr__(self):
         return "Parameter" + super().__repr__()[len("Tensor"):]

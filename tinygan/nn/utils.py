@@ -1,11 +1,14 @@
 """``nn.utils``: clipping the gradients of a model's parameters in place, as PyTorch's
-``clip_grad_norm_`` and ``clip_grad_value_`` do (between ``backward()`` and ``step()``)."""
+``clip_grad_norm_`` and ``clip_grad_value_`` do (between ``backward()`` and ``step()``), and
+``spectral_norm`` / ``remove_spectral_norm`` (:mod:`tinygan.nn.spectral_norm`)."""
 from __future__ import annotations
 
 from .. import backend as B
 from ..autograd import Tensor
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_"]
+from .spectral_norm import remove_spectral_norm, spectral_norm  # noqa: F401
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "spectral_norm", "remove_spectral_norm"]
 
 
 def _grads(parameters):

@@ -90,12 +90,21 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         a = Tensor(a)
     if not isinstance(b, Tensor):
         b = Tensor(b)
-    if a.ndim < 2 or b.ndim < 2:
-        raise ValueError(f"matmul: both operands need at least 2 dims, got shapes "
-                         f"{a.shape} and {b.shape} (reshape vectors to (1, n) or (n, 1))")
-    if a.shape[-1] != b.shape[-2]:
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: operands must have at least one dim, got shapes {a.shape} "
+                         f"and {b.shape} (use * for a scalar)")
+    if a.shape[-1] != b.shape[0 if b.ndim == 1 else -2]:
         raise ValueError(f"matmul: shapes {a.shape} and {b.shape} do not align "
-                         f"({a.shape[-1]} != {b.shape[-2]})")
+                         f"({a.shape[-1]} != {b.shape[0 if b.ndim == 1 else -2]})")
+    if a.ndim == 1 or b.ndim == 1:
+        # as torch.matmul / NumPy: a vector is a (1, n) row on the left, an (n, 1) column on
+        # the right, and that dim is dropped from the result (vector · vector: a scalar)
+        rows = a.reshape(1, -1) if a.ndim == 1 else a
+        cols = b.reshape(-1, 1) if b.ndim == 1 else b
+        out = matmul(rows, cols)
+        shape = out.shape[:-2] + ((out.shape[-2],) if a.ndim > 1 else ()) + \
+            ((out.shape[-1],) if b.ndim > 1 else ())
+        return out.reshape(shape)
     for x, y in zip(a.shape[-3::-1], b.shape[-3::-1]):  # batch dims broadcast like NumPy
         if x != y and x != 1 and y != 1:
             raise ValueError(f"matmul: batch dims of shapes {a.shape} and {b.shape} cannot "
