@@ -585,3 +585,19 @@ def test_gradcheck_detects_a_wrong_gradient():
 
     with pytest.raises(GradcheckError, match="analytic"):
         gradcheck(lambda x: Wrong.apply(x), [rnd(3)])
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate"])
+def test_pad_modes_first_and_second_order(mode):
+    x = rnd(2, 4, 5, seed=1)
+    assert gradcheck(lambda x: ops.pad(x, (2, 1, 1, 3), mode=mode), [x])
+    assert gradgradcheck(lambda x: (ops.pad(x, (2, 1, 1, 3), mode=mode) ** 2).sum(), [x])
+
+
+def test_pixel_shuffle_and_prelu_first_and_second_order():
+    x = rnd(2, 8, 2, 3, seed=1)
+    assert gradcheck(lambda x: ops.pixel_shuffle(x, 2), [x])
+    assert gradcheck(lambda x: ops.pixel_unshuffle(x, 2), [rnd(2, 2, 4, 6, seed=2)])
+    a, w = away(2, 3, 4, seed=3), rnd(3, lo=0.05, hi=0.5, seed=4)
+    assert gradcheck(lambda a, w: ops.prelu(a, w), [a, w])
+    assert gradgradcheck(lambda a, w: (ops.prelu(a, w) ** 2).sum(), [a, w])

@@ -1215,3 +1215,59 @@ def test_parameter_keeps_its_datas_float_dtype(torch):
             str(torch.nn.Parameter(torch.from_numpy(data)).dtype).replace("torch.", "")
     assert nn.Parameter(np.zeros(2)).dtype == np.float64
     assert nn.Parameter([1.0, 2.0]).dtype == np.float32  # Python floats: the default dtype
+
+
+# ---------------------------------------------------------------- padding, sub-pixel, PReLU
+@pytest.mark.parametrize("mode", ["constant", "reflect", "replicate"])
+def test_pad_modes_match_pytorch_with_gradients(torch, mode):
+    a = np.random.default_rng(0).standard_normal((2, 3, 4, 5))
+    for amounts in [(1, 2, 3, 0), (4, 4, 3, 3), (0, 0, 1, 1)]:
+        x, tx = tg.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+        w = np.random.default_rng(1).standard_normal(
+            torch.nn.functional.pad(tx, amounts, mode=mode).shape)
+        yo, yt = nn.functional.pad(x, amounts, mode=mode), torch.nn.functional.pad(tx, amounts,
+                                                                                 mode=mode)
+        same(yo, yt)
+        (yo * tg.tensor(w)).sum().backward()
+        (yt * torch.tensor(w)).sum().backward()
+        np.testing.assert_allclose(host(x.grad), tx.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_padding_layers_and_refusals(torch):
+    a = np.random.default_rng(0).standard_normal((1, 2, 4, 4))
+    for ours, theirs in ((nn.ZeroPad2d(1), torch.nn.ZeroPad2d(1)),
+                         (nn.ConstantPad2d((1, 0, 2, 1), 0.5), torch.nn.ConstantPad2d((1, 0, 2, 1),
+                                                                                     0.5)),
+                         (nn.ReflectionPad2d(3), torch.nn.ReflectionPad2d(3)),
+                         (nn.ReplicationPad2d((2, 1, 0, 3)), torch.nn.ReplicationPad2d((2, 1, 0,
+                                                                                       3)))):
+        same(ours(tg.tensor(a)), theirs(torch.tensor(a)))
+    with pytest.raises(ValueError, match="reflect padding of 4 needs dim 3 to be longer"):
+        nn.ReflectionPad2d(4)(tg.tensor(a))
+    with pytest.raises(ValueError, match="mode='replicate' takes no negative amounts"):
+        nn.functional.pad(tg.tensor(a), (-1, 0), mode="replicate")
+    with pytest.raises(ValueError, match="mode must be 'constant', 'reflect' or 'replicate'"):
+        nn.functional.pad(tg.tensor(a), (1, 1), mode="circular")
+
+
+def test_pixel_shuffle_prelu_hardtanh_match_pytorch(torch):
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((2, 8, 3, 4))
+    same(nn.PixelShuffle(2)(tg.tensor(a)), torch.nn.PixelShuffle(2)(torch.tensor(a)))
+    same(nn.PixelUnshuffle(2)(tg.tensor(a[:, :, :2])),
+         torch.nn.PixelUnshuffle(2)(torch.tensor(a[:, :, :2])))
+    for k in (1, 8):
+        theirs = torch.nn.PReLU(k, init=0.1).double()
+        ours = nn.PReLU(k, init=0.1).double()
+        ours.weight.data[...] = rng.uniform(0, 0.5, size=k)
+        theirs.weight.data = torch.tensor(host(ours.weight))
+        x, tx = tg.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+        yo, yt = ours(x), theirs(tx)
+        same(yo, yt)
+        yo.pow(2).sum().backward()
+        yt.pow(2).sum().backward()
+        np.testing.assert_allclose(host(ours.weight.grad), theirs.weight.grad.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(host(x.grad), tx.grad.numpy(), rtol=1e-12)
+    same(nn.Hardtanh(-0.5, 0.5)(tg.tensor(a)), torch.nn.Hardtanh(-0.5, 0.5)(torch.tensor(a)))
+    with pytest.raises(ValueError, match="pixel_shuffle: expected"):
+        nn.PixelShuffle(3)(tg.tensor(a))

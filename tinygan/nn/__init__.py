@@ -1,13 +1,14 @@
 """Layers (``tinygan.nn``) — PyTorch-style Modules; functional forms in ``tinygan.nn.functional``."""
 from . import functional, init  # noqa: F401
 from . import utils  # noqa: F401
-from .activation import (ELU, LeakyReLU, LogSigmoid, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax,
-                         Softplus, Tanh)
+from .activation import (ELU, Hardtanh, LeakyReLU, LogSigmoid, LogSoftmax, PReLU, ReLU, Sigmoid,
+                         SiLU, Softmax, Softplus, Tanh)
 from .container import Identity, ModuleDict, ModuleList
 from .linear import Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .module import Module, Parameter, Sequential
-from .shape import Flatten, Reshape, Unflatten
+from .shape import (ConstantPad2d, Flatten, PixelShuffle, PixelUnshuffle, ReflectionPad2d,
+                    ReplicationPad2d, Reshape, Unflatten, ZeroPad2d)
 
 from .batchnorm import BatchNorm1d, BatchNorm2d
 from .normalization import GroupNorm, InstanceNorm1d, InstanceNorm2d, LayerNorm

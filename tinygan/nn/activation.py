@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from ..ops import activation as F
 from ..ops.loss import log_softmax, softmax
+from .. import backend as B
+from .._validate import positive_int
 from . import functional as NF
-from .module import Module
+from .module import Module, Parameter
 
 
 class ReLU(Module):
@@ -51,6 +53,34 @@ class Softplus(Module):
 
     def forward(self, x):
         return NF.softplus(x, self.beta, self.threshold)
+
+
+class Hardtanh(Module):
+    """x clamped to [min_val, max_val] (PyTorch's ``nn.Hardtanh``; gradient 0 outside)."""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
+        super().__init__()
+        if not min_val < max_val:
+            raise ValueError(f"Hardtanh: min_val {min_val} must be below max_val {max_val}")
+        self.min_val, self.max_val, self.inplace = float(min_val), float(max_val), bool(inplace)
+
+    def forward(self, x):
+        return x.clamp(self.min_val, self.max_val)
+
+
+class PReLU(Module):
+    """LeakyReLU with a learned slope, one or ``num_parameters`` (one per channel), starting
+    at ``init`` (He et al. 2015; PyTorch's ``nn.PReLU``)."""
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None):
+        super().__init__()
+        self.num_parameters = positive_int(num_parameters, "num_parameters", "PReLU")
+        self.weight = Parameter(B.xp().full((self.num_parameters,), init,
+                                            dtype=B.default_dtype()))
+        self._made_on(device, dtype)
+
+    def forward(self, x):
+        return F.prelu(x, self.weight)
 
 
 class LogSigmoid(Module):

@@ -25,3 +25,8 @@ def softplus(x, beta: float = 1.0, threshold: float = 20.0):
 def logsigmoid(x):
     """log σ(x) = −softplus(−x) (PyTorch's spelling of ``log_sigmoid``)."""
     return _act.log_sigmoid(x)
+
+
+def hardtanh(x, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
+    """x clamped to [min_val, max_val]."""
+    return x.clamp(min_val, max_val)

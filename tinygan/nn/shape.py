@@ -1,6 +1,8 @@
-"""Shape layers: ``Flatten`` and ``Unflatten`` as PyTorch's, and ``Reshape``."""
+"""Shape layers: ``Flatten``, ``Unflatten``, ``PixelShuffle`` / ``PixelUnshuffle`` and the
+padding layers as PyTorch's, and ``Reshape``."""
 from __future__ import annotations
 
+from ..ops import pad, pixel_shuffle, pixel_unshuffle
 from .module import Module
 
 
@@ -56,3 +58,74 @@ class Reshape(Module):
 
     def extra_repr(self):
         return ", ".join(map(str, self.shape))
+
+
+class PixelShuffle(Module):
+    """(N, C·r², H, W) → (N, C, H·r, W·r) (sub-pixel upsampling, Shi et al. 2016)."""
+
+    def __init__(self, upscale_factor: int):
+        super().__init__()
+        self.upscale_factor = int(upscale_factor)
+
+    def forward(self, x):
+        return pixel_shuffle(x, self.upscale_factor)
+
+    def extra_repr(self):
+        return f"upscale_factor={self.upscale_factor}"
+
+
+class PixelUnshuffle(Module):
+    """(N, C, H·r, W·r) → (N, C·r², H, W), the inverse of :class:`PixelShuffle`."""
+
+    def __init__(self, downscale_factor: int):
+        super().__init__()
+        self.downscale_factor = int(downscale_factor)
+
+    def forward(self, x):
+        return pixel_unshuffle(x, self.downscale_factor)
+
+    def extra_repr(self):
+        return f"downscale_factor={self.downscale_factor}"
+
+
+class _Pad2d(Module):
+    """The last two dims padded by ``padding``: an int, or (left, right, top, bottom)."""
+    mode = "constant"
+
+    def __init__(self, padding, value: float = 0.0):
+        super().__init__()
+        self.padding = (padding,) * 4 if isinstance(padding, int) else tuple(padding)
+        if len(self.padding) != 4:
+            raise ValueError(f"{type(self).__name__}: padding must be an int or (left, right, "
+                             f"top, bottom), got {padding!r}")
+        self.value = float(value)
+
+    def forward(self, x):
+        return pad(x, self.padding, self.mode, self.value)
+
+    def extra_repr(self):
+        return f"{self.padding}"
+
+
+class ZeroPad2d(_Pad2d):
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+
+class ConstantPad2d(_Pad2d):
+    pass
+
+
+class ReflectionPad2d(_Pad2d):
+    """Mirrored about the edge (CycleGAN's and pix2pix's generators pad this way)."""
+    mode = "reflect"
+
+    def __init__(self, padding):
+        super().__init__(padding)
+
+
+class ReplicationPad2d(_Pad2d):
+    mode = "replicate"
+
+    def __init__(self, padding):
+        super().__init__(padding)

@@ -6,10 +6,11 @@ and backward (on Tensors) side by side, in the module named after what it is:
 =====================  ==================================================
 ``elementwise.py``     + − × ÷, pow, exp, log, sqrt, abs, clip, maximum, sign, lerp
 ``reduce.py``          sum, mean, var, max, min, logsumexp, cumsum
-``shape.py``           reshape, transpose, indexing, concatenate, stack, split, pad
+``shape.py``           reshape, transpose, indexing, concatenate, stack, split, pad,
+                       pixel_shuffle
 ``linalg.py``          matmul (mm, bmm)
 ``linear.py``          linear (x Wᵀ + b as one op: the Linear layer)
-``activation.py``      relu, leaky_relu, tanh, sigmoid, softplus, elu, silu
+``activation.py``      relu, leaky_relu, prelu, tanh, sigmoid, softplus, elu, silu
 ``loss.py``            BCE (with logits), MSE, L1, cross-entropy, NLL, one_hot
 ``conv.py``            conv2d, conv_transpose2d (im2col + GEMM)
 ``batchnorm.py``       batch_norm
@@ -25,7 +26,7 @@ Importing this package binds the operators and methods to :class:`Tensor`
 (:func:`tinygan.ops.methods.install`), so that ``autograd`` imports nothing from here.
 """
 from ..autograd import Tensor
-from .activation import elu, leaky_relu, log_sigmoid, relu, sigmoid, silu, softplus, tanh
+from .activation import elu, leaky_relu, log_sigmoid, prelu, relu, sigmoid, silu, softplus, tanh
 from .elementwise import (abs, add, cast, clip, div, eq, exp, ge, gt, le, lerp, log, lt,
                           masked_fill, maximum, minimum, mul, ne, neg, pow, rsqrt, sign, sqrt,
                           sub, where)
@@ -34,8 +35,9 @@ from .linear import linear
 from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy,
                    l1_loss, log_softmax, mse_loss, nll_loss, one_hot, softmax)
 from .reduce import cumsum, logsumexp, max, mean, min, sum, var
-from .shape import (broadcast_to, chunk, concatenate, flatten, getitem, pad, reshape, split,
-                    squeeze, stack, sum_to, swapaxes, transpose, unsqueeze)
+from .shape import (broadcast_to, chunk, concatenate, flatten, getitem, pad, pixel_shuffle,
+                    pixel_unshuffle, reshape, split, squeeze, stack, sum_to, swapaxes, transpose,
+                    unsqueeze)
 
 from .conv import conv2d, conv2d_weight, conv_transpose2d
 from .batchnorm import batch_norm

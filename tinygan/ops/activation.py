@@ -1,10 +1,10 @@
-"""Activations: relu, leaky_relu, tanh, sigmoid, softplus, log_sigmoid, elu, silu."""
+"""Activations: relu, leaky_relu, prelu, tanh, sigmoid, softplus, log_sigmoid, elu, silu."""
 from __future__ import annotations
 
 from .. import backend as B
 from ..autograd import Function, Tensor, is_grad_enabled
 from ._util import constant, map_on_threads, split_pays
-from .elementwise import exp, minimum, mul, neg, sub, where
+from .elementwise import add, exp, maximum, minimum, mul, neg, sub, where
 
 
 # The large activations (DCGAN's hidden layers) run on the host threads when the
@@ -163,3 +163,15 @@ def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
 def silu(x: Tensor) -> Tensor:
     """x·σ(x) (SiLU / swish)."""
     return mul(x, sigmoid(x))
+
+
+def prelu(x: Tensor, weight: Tensor) -> Tensor:
+    """max(x, 0) + a·min(x, 0) with a learned slope a (He et al. 2015): ``weight`` holds one
+    slope, or one per channel (dim 1), as PyTorch's ``F.prelu``; differentiable in both."""
+    channels = x.shape[1] if x.ndim > 1 else 1
+    if weight.ndim != 1 or weight.shape[0] not in (1, channels):
+        raise ValueError(f"prelu: weight must hold 1 slope or one per channel ({channels}), "
+                         f"got shape {weight.shape}")
+    if x.ndim > 1 and weight.shape[0] > 1:
+        weight = weight.reshape((1, -1) + (1,) * (x.ndim - 2))
+    return add(maximum(x, 0.0), mul(weight, minimum(x, 0.0)))

@@ -269,29 +269,50 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple:
     return split(x, max(1, -(-x.shape[ax] // chunks)), ax)
 
 
+def _edge(x: Tensor, ax: int, amount: int, side: str, mode: str) -> Tensor:
+    """The ``amount`` rows that reflect / replicate padding adds on ``side`` of dim ``ax``."""
+    n, before = x.shape[ax], (slice(None),) * ax
+    if mode == "replicate":
+        row = getitem(x, before + ((slice(0, 1) if side == "left" else slice(n - 1, n)),))
+        return concatenate([row] * amount, axis=ax)
+    if side == "left":  # reflect: x[amount], …, x[1] (the edge itself is not repeated)
+        return getitem(x, before + (slice(amount, 0, -1),))
+    stop = n - 2 - amount  # x[n−2], …, x[n−1−amount]
+    return getitem(x, before + (slice(n - 2, stop if stop >= 0 else None, -1),))
+
+
 def pad(x: Tensor, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
-    """PyTorch's ``F.pad`` in constant mode: ``pad`` = (left, right) for the last dim,
-    then (top, bottom) for the one before, and so on; a negative amount crops.  Built from
-    slices and concatenation, so it is differentiable to any order."""
-    if mode != "constant":
-        raise ValueError(f"pad: only mode='constant' is supported, got {mode!r}")
+    """PyTorch's ``F.pad``: ``pad`` = (left, right) for the last dim, then (top, bottom) for
+    the one before, and so on.  ``mode`` 'constant' (``value``; a negative amount crops),
+    'reflect' (mirrored about the edge, which is not repeated; each amount below the dim's
+    size) or 'replicate' (the edge repeated).  Built from slices and concatenation, so it is
+    differentiable to any order."""
+    if mode not in ("constant", "reflect", "replicate"):
+        raise ValueError(f"pad: mode must be 'constant', 'reflect' or 'replicate', got {mode!r}")
     pad = tuple(pad)
     if len(pad) % 2 or len(pad) // 2 > x.ndim or \
             not all(isinstance(v, int) and not isinstance(v, bool) for v in pad):
         raise ValueError(f"pad: expected an even number (at most {2 * x.ndim}) of integer "
                          f"amounts, got {pad}")
+    if mode != "constant" and min(pad) < 0:
+        raise ValueError(f"pad: mode={mode!r} takes no negative amounts, got {pad}")
     for i in range(len(pad) // 2):
         ax, (left, right) = x.ndim - 1 - i, pad[2 * i:2 * i + 2]
         n = x.shape[ax]
         if n + min(left, 0) + min(right, 0) < 0:
             raise ValueError(f"pad: cropping {-min(left, 0)} and {-min(right, 0)} from dim "
                              f"{ax} of size {n}")
+        if mode == "reflect" and max(left, right) >= n:
+            raise ValueError(f"pad: reflect padding of {max(left, right)} needs dim {ax} to be "
+                             f"longer than that, but it has size {n}")
         if left < 0 or right < 0:
             x = getitem(x, (slice(None),) * ax + (slice(max(-left, 0), n - max(-right, 0)),))
         parts = []
-        for amount in (left, None, right):
+        for side, amount in (("left", left), ("middle", None), ("right", right)):
             if amount is None:
                 parts.append(x)
+            elif amount > 0 and mode != "constant":
+                parts.append(_edge(x, ax, amount, side, mode))
             elif amount > 0:
                 shape = x.shape[:ax] + (amount,) + x.shape[ax + 1:]
                 mod = B.array_module(x.data)
@@ -299,3 +320,31 @@ def pad(x: Tensor, pad, mode: str = "constant", value: float = 0.0) -> Tensor:
         if len(parts) > 1:
             x = concatenate(parts, axis=ax)
     return x
+
+
+def pixel_shuffle(x: Tensor, upscale_factor: int) -> Tensor:
+    """(N, C·r², H, W) → (N, C, H·r, W·r): each group of r² channels becomes an r × r block
+    (Shi et al. 2016's sub-pixel convolution), as ``F.pixel_shuffle``; a reshape and a
+    permutation, so differentiable to any order."""
+    r = int(upscale_factor)
+    if r < 1 or x.ndim < 3 or x.shape[-3] % (r * r):
+        raise ValueError(f"pixel_shuffle: expected (…, C·{r}², H, W) with an upscale factor "
+                         f">= 1, got shape {x.shape} and {upscale_factor!r}")
+    *lead, c, h, w = x.shape
+    y = reshape(x, tuple(lead) + (c // (r * r), r, r, h, w))
+    k = len(lead)
+    y = transpose(y, tuple(range(k)) + (k, k + 3, k + 1, k + 4, k + 2))
+    return reshape(y, tuple(lead) + (c // (r * r), h * r, w * r))
+
+
+def pixel_unshuffle(x: Tensor, downscale_factor: int) -> Tensor:
+    """The inverse of :func:`pixel_shuffle`: (N, C, H·r, W·r) → (N, C·r², H, W)."""
+    r = int(downscale_factor)
+    if r < 1 or x.ndim < 3 or x.shape[-2] % r or x.shape[-1] % r:
+        raise ValueError(f"pixel_unshuffle: expected (…, C, H·{r}, W·{r}) with a downscale "
+                         f"factor >= 1, got shape {x.shape} and {downscale_factor!r}")
+    *lead, c, h, w = x.shape
+    y = reshape(x, tuple(lead) + (c, h // r, r, w // r, r))
+    k = len(lead)
+    y = transpose(y, tuple(range(k)) + (k, k + 2, k + 4, k + 1, k + 3))
+    return reshape(y, tuple(lead) + (c * r * r, h // r, w // r))
