@@ -27,11 +27,6 @@ from .module import Module, Parameter
 __all__ = ["spectral_norm", "remove_spectral_norm"]
 
 
-def _times(matrix: Tensor, vector: Tensor) -> Tensor:
-    """matrix · vector as a vector (tinygan's matmul takes matrices only)."""
-    return (matrix @ vector.reshape(-1, 1)).reshape(-1)
-
-
 class SpectralNorm:
     """The forward pre-hook of one spectrally normalised parameter."""
 
@@ -54,12 +49,12 @@ class SpectralNorm:
             with no_grad():
                 fixed = mat.detach()
                 for _ in range(self.n_power_iterations):
-                    v.data[...] = normalize(_times(fixed.t(), u), dim=0, eps=self.eps).data
-                    u.data[...] = normalize(_times(fixed, v), dim=0, eps=self.eps).data
+                    v.data[...] = normalize(fixed.t() @ u, dim=0, eps=self.eps).data
+                    u.data[...] = normalize(fixed @ v, dim=0, eps=self.eps).data
             # copies: the next forward (D on the fake batch, before this backward) updates
             # the buffers again, and this step's σ must keep its own u and v
             u, v = u.clone(), v.clone()
-        sigma = (u * _times(mat, v)).sum()
+        sigma = u @ (mat @ v)  # uᵀWv
         return weight / sigma
 
     def __call__(self, module: Module, inputs):
